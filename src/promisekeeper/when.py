@@ -3,13 +3,37 @@
 Plain Python over plain values: no Typer, Rich or SQLModel. Every parser takes the ``Clock``
 (now, the shop's zone, date order, holiday country) explicitly; nothing here reads the real
 time except ``clock_now``, which honours ``PK_NOW``.
+
+Rules beyond the SPEC table, chosen once and tested:
+
+- Input is case-insensitive; surrounding and repeated whitespace is ignored.
+- A date without a year (``24 Nov``, ``3/4``) is its first occurrence on or after 91 days ago:
+  up to 13 weeks in the past it stays put (recording a promise made last week), otherwise it
+  is the coming one (``5 Jan`` typed in December is next January). Two-digit years are 20YY.
+- Wall-clock arithmetic: ``tomorrow 10:00`` is 10:00 on the shop's clock whatever the DST
+  change in between; ``3d``/``2w``/``2bd`` count calendar or working days; ``24h``/``90min``
+  are elapsed time from now.
+- A local time that does not exist (the spring-forward gap) moves forward by the gap
+  (02:30 becomes 03:30 in Europe/Berlin); a repeated one (the autumn fold) is its first
+  occurrence (``fold=0``). A date-only due ends at 23:59:59.999999 local, the last such instant.
+- ``eow`` is the coming Sunday, today when today is Sunday; ``eom`` the month's last day.
+  Weekday names mean the next such day strictly after today.
+- Dates must fall in the years 1900..9998 and relative forms at most about 100 years ahead,
+  so every result converts to UTC without overflow.
 """
 
 from __future__ import annotations
 
+import calendar
+import math
+import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
+
+from promisekeeper.errors import BadInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,31 +58,501 @@ class Clock:
         return self.now.astimezone(self.tz).date()
 
 
+WHEN_EXAMPLES = "2026-11-24, 24 Nov 5pm, today, tomorrow, tue 10:00, 3d, 24h, 2bd"
+DURATION_EXAMPLES = "2d, 1w, 24h, 90min, 2bd, in 3 days"
+
+_MIN_YEAR = 1900
+_MAX_YEAR = 9998
+_MAX_DAYS_AHEAD = 36525  # about 100 years
+_PAST_GRACE = timedelta(days=91)
+
+_WEEKDAYS: dict[str, int] = {
+    "mon": 0,
+    "monday": 0,
+    "tue": 1,
+    "tues": 1,
+    "tuesday": 1,
+    "wed": 2,
+    "weds": 2,
+    "wednesday": 2,
+    "thu": 3,
+    "thur": 3,
+    "thurs": 3,
+    "thursday": 3,
+    "fri": 4,
+    "friday": 4,
+    "sat": 5,
+    "saturday": 5,
+    "sun": 6,
+    "sunday": 6,
+}
+_MONTHS: dict[str, int] = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
+_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_DAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_FULL = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+# Relative units, each with the most of it allowed (about 100 years).
+_UNITS: dict[str, str] = {
+    "d": "d",
+    "day": "d",
+    "days": "d",
+    "w": "w",
+    "wk": "w",
+    "wks": "w",
+    "week": "w",
+    "weeks": "w",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "m": "min",
+    "min": "min",
+    "mins": "min",
+    "minute": "min",
+    "minutes": "min",
+    "bd": "bd",
+    "business day": "bd",
+    "business days": "bd",
+    "working day": "bd",
+    "working days": "bd",
+    "workday": "bd",
+    "workdays": "bd",
+}
+_UNIT_MAX: dict[str, int] = {
+    "d": _MAX_DAYS_AHEAD,
+    "w": _MAX_DAYS_AHEAD // 7,
+    "h": _MAX_DAYS_AHEAD * 24,
+    "min": _MAX_DAYS_AHEAD * 24 * 60,
+    "bd": _MAX_DAYS_AHEAD * 5 // 7,
+}
+
+_F = re.ASCII
+_RELATIVE = re.compile(r"(?:(?P<in>in)\s+|\+)?(?P<n>\d+|an?)\s*(?P<unit>[a-z]+(?: days?)?)", _F)
+_ISO_MOMENT = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[t ]"
+    r"(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?)?"
+    r"\s*(?P<off>z|[+-]\d{2}(?::?\d{2})?)?",
+    _F,
+)
+_TIME = (
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?(?:\s*(?P<ap>[ap])\.?m\.?)?"
+    r"|(?P<h2>\d{1,2})\s*(?P<ap2>[ap])\.?m\.?"
+    r"|(?P<noon>noon|midday)"
+)
+_WITH_TIME = re.compile(r"(?P<date>.+?),?\s+(?:at\s+|@\s*)?(?:" + _TIME + ")", _F)
+_ISO_DATE = re.compile(r"(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})", _F)
+_DAY_MONTH = re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\.?\s*(?P<mon>[a-z]+)\.?(?:,?\s*(?P<y>\d{4}))?", _F)
+_MONTH_DAY = re.compile(r"(?P<mon>[a-z]+)\.?\s*(?P<d>\d{1,2})(?:st|nd|rd|th)?(?:,?\s+(?P<y>\d{4}))?", _F)
+_NUMERIC = re.compile(r"(?P<a>\d{1,4})(?P<sep>[/.-])(?P<b>\d{1,2})(?:(?P=sep)(?P<c>\d{1,4}))?", _F)
+_WEEKDAY_PREFIX = re.compile(r"(?P<wd>[a-z]+)\.?,?\s+(?P<rest>.+)", _F)
+
+
+class _Unreadable(Exception):
+    """Internal: the text matched no form; the caller words the message for its context."""
+
+
 def clock_now(pk_now: str | None) -> datetime:
-    """The current moment, aware: ``PK_NOW`` (ISO 8601 moment) when given, else the real clock."""
-    raise NotImplementedError
+    """The current moment, aware: ``PK_NOW`` (ISO 8601 moment) when given, else the real clock.
+
+    An empty ``PK_NOW`` counts as unset; a value without a UTC offset is refused rather than
+    guessed, since the whole point of pinning the clock is to be exact.
+    """
+    if pk_now is None or not pk_now.strip():
+        return datetime.now(UTC)
+    text = pk_now.strip()
+    example = "e.g. 2026-11-22T09:00+01:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise BadInput(f"Cannot read PK_NOW={_quote(text)} as an ISO 8601 moment; use {example}.") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise BadInput(f"PK_NOW={_quote(text)} needs a UTC offset; use {example}.")
+    if not _MIN_YEAR <= moment.year <= _MAX_YEAR:
+        raise BadInput(f"PK_NOW={_quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+    return moment
 
 
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
-    """23:59:59.999999 local time on ``day``, aware in ``tz``."""
-    raise NotImplementedError
+    """23:59:59.999999 local time on ``day``, aware in ``tz``.
+
+    Uses ``fold=1`` so that, in the rare zone whose clocks repeat the day's last hour, it is
+    the day's true last instant.
+    """
+    return _wall(day, time.max, tz, fold=1)
 
 
 def parse_when(text: str, clock: Clock) -> Due:
     """Parse a WHEN; raise ``BadInput`` (showing the accepted forms) for anything else."""
-    raise NotImplementedError
+    s = _normalise(text)
+    if not s:
+        raise BadInput(f"No date or time given; use e.g. {WHEN_EXAMPLES}.")
+    try:
+        return _parse(s, clock)
+    except _Unreadable:
+        raise BadInput(f"Cannot read {_quote(text)} as a date or time; use e.g. {WHEN_EXAMPLES}.") from None
 
 
 def parse_within(text: str, clock: Clock) -> datetime:
-    """Parse a DURATION for ``due --within``: the end of the window (a date-only result: end of that day)."""
-    raise NotImplementedError
+    """Parse a DURATION for ``due --within``: the end of the window (a date-only result: end of that day).
+
+    Relative forms count from the clock like WHEN; an absolute date or moment is also accepted.
+    """
+    s = _normalise(text)
+    if not s:
+        raise BadInput(f"No duration given; use e.g. {DURATION_EXAMPLES}.")
+    try:
+        return _parse(s, clock).moment
+    except _Unreadable:
+        raise BadInput(
+            f"Cannot read {_quote(text)} as a duration; use e.g. {DURATION_EXAMPLES}"
+            " or a date such as 2026-11-24."
+        ) from None
 
 
-def describe_due(due: Due, tz: ZoneInfo) -> str:
-    """Short human form in the shop's zone: ``Tue 24 Nov (end of day)``, ``Tue 24 Nov 17:00``."""
-    raise NotImplementedError
+def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
+    """Short human form in the shop's zone: ``Tue 24 Nov (end of day)``, ``Tue 24 Nov 17:00``.
+
+    The year is added only when ``now`` is given and the due falls in another year.
+    """
+    local = due.moment.astimezone(tz)
+    text = f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]}"
+    if now is not None and now.astimezone(tz).year != local.year:
+        text += f" {local.year}"
+    if due.date_only:
+        return f"{text} (end of day)"
+    return f"{text} {local:%H:%M}"
 
 
 def describe_span(seconds: float) -> str:
-    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes``."""
-    raise NotImplementedError
+    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes``.
+
+    At most the two largest units (the second only when not zero), truncated to whole minutes;
+    the sign is ignored, so a lateness and an earliness read the same.
+    """
+    if math.isnan(seconds):
+        return "an unknown time"
+    if math.isinf(seconds):
+        return "forever"
+    minutes = int(abs(seconds)) // 60
+    if minutes == 0:
+        return "less than a minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
+    while parts[0][0] == 0:
+        parts.pop(0)
+    shown = [parts[0]] + [p for p in parts[1:2] if p[0]]
+    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in shown)
+
+
+# --- parsing ------------------------------------------------------------------------------
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _quote(text: str) -> str:
+    """The user's text for an error message: one line, printable, not overlong."""
+    s = " ".join(text.split())
+    if len(s) > 40:
+        s = s[:40] + "…"
+    if not s.isprintable():
+        s = s.encode("unicode_escape").decode("ascii")
+    return f'"{s}"'
+
+
+def _parse(s: str, clock: Clock) -> Due:
+    if len(s) > 60:
+        raise _Unreadable
+    iso = _ISO_MOMENT.fullmatch(s)
+    if iso is not None:
+        return _parse_iso_moment(iso, s, clock)
+    relative = _parse_relative(s, clock)
+    if relative is not None:
+        return relative
+    with_time = _WITH_TIME.fullmatch(s)
+    if with_time is not None:
+        day = _parse_day(with_time["date"], clock)
+        if day is None:
+            raise _Unreadable
+        at = _parse_time(with_time, s)
+        return Due(_wall(day, at, clock.tz), date_only=False)
+    day = _parse_day(s, clock)
+    if day is None:
+        raise _Unreadable
+    return Due(end_of_day(day, clock.tz), date_only=True)
+
+
+def _parse_iso_moment(m: re.Match[str], s: str, clock: Clock) -> Due:
+    day = _make_date(int(m["y"]), int(m["mo"]), int(m["d"]), s)
+    hour, minute = int(m["h"]), int(m["mi"])
+    second = int(m["s"] or 0)
+    micro = int((m["f"] or "0").ljust(6, "0"))
+    at = _make_time(hour, minute, second, s)
+    at = at.replace(microsecond=micro)
+    off = m["off"]
+    if off is None:
+        return Due(_wall(day, at, clock.tz), date_only=False)
+    offset = _parse_offset(off, s)
+    moment = datetime.combine(day, at, tzinfo=offset)
+    return Due(moment.astimezone(clock.tz), date_only=False)
+
+
+def _parse_offset(off: str, s: str) -> tzinfo:
+    if off == "z":
+        return UTC
+    sign = -1 if off[0] == "-" else 1
+    digits = off[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise BadInput(f"{_quote(s)} has an impossible UTC offset; use e.g. +01:00 or -05:00.")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _parse_relative(s: str, clock: Clock) -> Due | None:
+    m = _RELATIVE.fullmatch(s)
+    if m is None:
+        return None
+    unit = _UNITS.get(m["unit"])
+    if unit is None:
+        return None
+    raw = m["n"]
+    if raw in ("a", "an"):
+        if m["in"] is None or len(m["unit"]) < 3:
+            return None
+        n = 1
+    else:
+        n = int(raw) if len(raw) <= 12 else _UNIT_MAX[unit] + 1
+    if n > _UNIT_MAX[unit]:
+        raise BadInput(f"{_quote(s)} is too far ahead; use at most about 100 years, e.g. 3650d.")
+    today = clock.today
+    if unit == "d":
+        return Due(end_of_day(today + timedelta(days=n), clock.tz), date_only=True)
+    if unit == "w":
+        return Due(end_of_day(today + timedelta(weeks=n), clock.tz), date_only=True)
+    if unit == "bd":
+        return Due(end_of_day(_add_business_days(today, n, clock.country), clock.tz), True)
+    delta = timedelta(hours=n) if unit == "h" else timedelta(minutes=n)
+    return Due((clock.now.astimezone(UTC) + delta).astimezone(clock.tz), date_only=False)
+
+
+def _relative_day(s: str, clock: Clock) -> date | None:
+    """A date-only relative form (``3d``, ``2w``, ``2bd``) as a day, so it can take a time."""
+    m = _RELATIVE.fullmatch(s)
+    if m is None or _UNITS.get(m["unit"]) not in ("d", "w", "bd"):
+        return None
+    due = _parse_relative(s, clock)
+    return None if due is None else due.moment.astimezone(clock.tz).date()
+
+
+def _parse_day(s: str, clock: Clock) -> date | None:
+    """A date-only form, or ``None`` when it is none of them."""
+    today = clock.today
+    if s in ("today", "eod"):
+        return today
+    if s == "tomorrow":
+        return today + timedelta(days=1)
+    if s == "eow":
+        return today + timedelta(days=(6 - today.weekday()) % 7)
+    if s == "eom":
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1])
+    if s in _WEEKDAYS:
+        ahead = (_WEEKDAYS[s] - today.weekday() - 1) % 7 + 1
+        return today + timedelta(days=ahead)
+    relative = _relative_day(s, clock)
+    if relative is not None:
+        return relative
+    day = _parse_calendar_date(s, clock)
+    if day is not None:
+        return day
+    prefixed = _WEEKDAY_PREFIX.fullmatch(s)
+    if prefixed is not None and prefixed["wd"] in _WEEKDAYS:
+        day = _parse_calendar_date(prefixed["rest"], clock)
+        if day is None:
+            return None
+        named = _WEEKDAYS[prefixed["wd"]]
+        if day.weekday() != named:
+            raise BadInput(
+                f"{_quote(s)} does not add up: {_describe_date(day)} is a "
+                f"{_DAY_FULL[day.weekday()]}, not a {_DAY_FULL[named]}."
+            )
+        return day
+    return None
+
+
+def _parse_calendar_date(s: str, clock: Clock) -> date | None:
+    m = _ISO_DATE.fullmatch(s)
+    if m is not None:
+        return _make_date(int(m["y"]), int(m["mo"]), int(m["d"]), s)
+    m = _DAY_MONTH.fullmatch(s) or _MONTH_DAY.fullmatch(s)
+    if m is not None:
+        month = _MONTHS.get(m["mon"])
+        if month is None:
+            return None
+        return _dated(m["y"], month, int(m["d"]), s, clock)
+    m = _NUMERIC.fullmatch(s)
+    if m is not None:
+        return _parse_numeric(m, s, clock)
+    return None
+
+
+def _parse_numeric(m: re.Match[str], s: str, clock: Clock) -> date | None:
+    a, b, c = m["a"], m["b"], m["c"]
+    if len(a) == 4:
+        if c is None:
+            return None
+        return _make_date(int(a), int(b), int(c), s)
+    order = clock.date_order.upper()
+    if order not in ("DMY", "MDY", "YMD"):
+        raise BadInput(f'Unknown date_order "{clock.date_order}"; use DMY, MDY or YMD.')
+    if len(a) == 3:
+        return None
+    if c is None:
+        if order == "DMY":
+            return _dated(None, int(b), int(a), s, clock)
+        return _dated(None, int(a), int(b), s, clock)
+    if order == "DMY":
+        return _dated(c, int(b), int(a), s, clock)
+    if order == "MDY":
+        return _dated(c, int(a), int(b), s, clock)
+    if len(c) > 2:
+        return None
+    return _dated(a, int(b), int(c), s, clock)
+
+
+def _dated(year: str | None, month: int, day: int, s: str, clock: Clock) -> date | None:
+    """A calendar date whose year may be missing (see the module docstring) or two digits."""
+    if year is not None:
+        if len(year) == 2:
+            return _make_date(2000 + int(year), month, day, s)
+        if len(year) == 4:
+            return _make_date(int(year), month, day, s)
+        return None
+    if not 1 <= month <= 12:
+        raise BadInput(f"{_quote(s)} is not a date: there is no month {month}.")
+    if not 1 <= day <= 31:
+        raise BadInput(f"{_quote(s)} is not a date: no month has a day {day}.")
+    earliest = clock.today - _PAST_GRACE
+    for year_n in range(earliest.year, earliest.year + 5):
+        if day <= calendar.monthrange(year_n, month)[1]:
+            candidate = date(year_n, month, day)
+            if candidate >= earliest:
+                return _make_date(year_n, month, day, s)
+    raise BadInput(f"{_quote(s)} needs a year; use e.g. 29 Feb 2028.")  # pragma: no cover
+
+
+def _make_date(year: int, month: int, day: int, s: str) -> date:
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        raise BadInput(f"{_quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+    if not 1 <= month <= 12:
+        raise BadInput(f"{_quote(s)} is not a date: there is no month {month}.")
+    last = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= last:
+        raise BadInput(f"{_quote(s)} is not a date: {_MONTH_FULL[month - 1]} {year} has {last} days.")
+    return date(year, month, day)
+
+
+def _parse_time(m: re.Match[str], s: str) -> time:
+    if m["noon"]:
+        return time(12, 0)
+    if m["h"] is not None:
+        hour, minute, second, ap = int(m["h"]), int(m["mi"]), int(m["s"] or 0), m["ap"]
+    else:
+        hour, minute, second, ap = int(m["h2"]), 0, 0, m["ap2"]
+    if ap is not None:
+        if not 1 <= hour <= 12:
+            raise BadInput(f"{_quote(s)} has an impossible time; use 1am to 12pm or 00:00 to 23:59.")
+        hour = hour % 12 + (12 if ap == "p" else 0)
+    return _make_time(hour, minute, second, s)
+
+
+def _make_time(hour: int, minute: int, second: int, s: str) -> time:
+    if hour > 23 or minute > 59 or second > 59:
+        raise BadInput(f"{_quote(s)} has an impossible time; use 00:00 to 23:59 or e.g. 5pm.")
+    return time(hour, minute, second)
+
+
+def _wall(day: date, at: time, tz: ZoneInfo, *, fold: int = 0) -> datetime:
+    """The instant the shop's clock shows ``at`` on ``day``.
+
+    Going through UTC normalises a time in the spring-forward gap (forward by the gap);
+    ``fold=0`` picks the first of two repeated autumn times.
+    """
+    naive = datetime.combine(day, at).replace(fold=fold)
+    return naive.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
+class _Holidays(Protocol):
+    def __contains__(self, key: object) -> bool: ...
+
+
+@lru_cache(maxsize=16)
+def _holidays(country: str) -> _Holidays:
+    """The public holidays of ``country`` (``DE`` or with a subdivision, ``DE-BY``)."""
+    # Imported here: holidays costs ~60 ms at startup and only business-day forms need it.
+    import holidays
+
+    code, _, subdiv = country.strip().upper().partition("-")
+    try:
+        found: _Holidays = holidays.country_holidays(code, subdiv=subdiv or None)
+    except NotImplementedError:
+        raise BadInput(
+            f'Unknown holiday country "{country}"; use an ISO 3166 code such as DE, US or GB.'
+        ) from None
+    return found
+
+
+def _add_business_days(start: date, n: int, country: str | None) -> date:
+    """The ``n``-th working day after ``start``: not a Saturday, Sunday or public holiday."""
+    closed = _holidays(country) if country else None
+    day = start
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5 and (closed is None or day not in closed):
+            n -= 1
+    return day
+
+
+def _describe_date(day: date) -> str:
+    return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"

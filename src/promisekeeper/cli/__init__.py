@@ -1,0 +1,103 @@
+"""The root ``pk`` app: global options, the per-run context, and the one place errors become exit codes.
+
+Command modules register their commands on ``app`` at import; a command body parses its options,
+calls the store inside ``state.db.session()`` and hands the result to ``render``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+from promisekeeper import __version__
+from promisekeeper.cli.common import State
+from promisekeeper.errors import PkError
+
+
+class PkGroup(TyperGroup):
+    """Turns every ``PkError`` and usage error into one line on stderr and SPEC.md's exit code."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        debug = os.environ.get("PK_DEBUG") == "1"
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except PkError as exc:
+            if debug:
+                raise
+            _fail(str(exc), exc.exit_code)
+        except TyperException as exc:
+            if debug:
+                raise
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                sys.exit(0)  # bare `pk` or `pk promise`: Rich printed the help while raising; not an error
+            hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+            message = exc.format_message().rstrip(".")
+            _fail(f"{message}{hint}.", exc.exit_code if exc.exit_code != 1 else 2)
+        except typer.Abort:
+            _fail("Aborted.", 130)
+        except KeyboardInterrupt:
+            _fail("Interrupted; nothing was written.", 130)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(f"Internal error: {type(exc).__name__}: {exc} (run with PK_DEBUG=1 for the traceback).", 1)
+        code = rv if isinstance(rv, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _fail(message: str, code: int) -> None:
+    sys.stderr.write(f"pk: {message}\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+app = typer.Typer(
+    cls=PkGroup,
+    name="pk",
+    help="Record every promise made to a customer, check it against what happened, and list what is due.",
+    no_args_is_help=True,
+    add_completion=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    epilog="Example: pk promise add 'Hiking boots' -c 'Anna Smith' -p 240 -d tue",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pk {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="PK_DB", help="Database file or SQLAlchemy URL (default: the user data dir)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Keep every promise made to a customer: what, how many, for what price, by when."""
+    ctx.obj = State(db_option=db)
+
+
+
+def main() -> None:
+    """Entry point of the ``pk`` console script."""
+    app()
+
+
+# The command modules register themselves on ``app``.
+from promisekeeper.cli import data, promises, reports  # noqa: E402, F401

@@ -1,0 +1,51 @@
+"""Data commands: ``pk demo`` and ``pk db path``."""
+
+from __future__ import annotations
+
+import typer
+
+from promisekeeper.cli import app
+from promisekeeper.cli.common import state
+
+db_app = typer.Typer(name="db", help="Where the database is, and its upkeep.", no_args_is_help=True)
+app.add_typer(db_app)
+
+
+@db_app.command("path")
+def db_path(ctx: typer.Context) -> None:
+    """Print the database in use (a file path or a URL without its password).
+
+    Example: pk db path
+    """
+    from promisekeeper.db import describe
+
+    typer.echo(describe(state(ctx).settings.db))
+
+
+@app.command("demo")
+def demo(ctx: typer.Context) -> None:
+    """Fill a separate demo database with a week of a small shop's promises, and show its pk due.
+
+    The demo never touches your real database; it is rebuilt on every run.
+
+    Example: pk demo
+    """
+
+
+    from promisekeeper import demo as demo_week
+    from promisekeeper import store
+    from promisekeeper.config import demo_db_path
+    from promisekeeper.db import Database
+    from promisekeeper.render import Format, show_due
+
+    st = state(ctx)
+    path = demo_db_path()
+    demo_week.reset(path)
+    db = Database(str(path))
+    demo_week.build(db, st.clock, st.settings.followup_after)
+    with db.session(write=False) as session:
+        report = store.due_report(session, clock=st.clock)
+    st.console.print(f"{demo_week.SHOP}, a demo week in {path} (your own promises are untouched).\n")
+    show_due(st.console, Format.table, report, st.settings.tz)
+    st.console.print(f"\nTry: pk --db {path} check   ·   pk --db {path} promise show 2")
+

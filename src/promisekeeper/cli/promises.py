@@ -1,0 +1,288 @@
+"""``pk promise add/list/show/amend/cancel`` and the daily short forms ``deliver``, ``done``, ``remedy``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from promisekeeper.cli import app
+from promisekeeper.cli.common import FormatOpt, JsonOpt, State, pick, state
+from promisekeeper.render import Format
+
+if TYPE_CHECKING:
+    from promisekeeper.money import Money
+    from promisekeeper.store import PromiseView
+    from promisekeeper.when import Due
+
+WHEN_HELP = (
+    "WHEN: 2026-11-24, 24 Nov, '24 Nov 5pm', '2026-11-24 17:00', today, tomorrow, eod, eow, eom, "
+    "tue, 'tue 10:00', 3d, 2w, 24h, 90min, 2bd (business days). A date alone means the end of that day."
+)
+PRICE_HELP = "PRICE: 240, 240.00, €240, '240 EUR', 'EUR 240.50', 1,234.50, $19.99 (the total for the quantity)."
+
+promise_app = typer.Typer(
+    name="promise", help="Make, list, show, amend and cancel promises.", no_args_is_help=True
+)
+app.add_typer(promise_app)
+
+IdArg = Annotated[int, typer.Argument(help="The promise's number, as shown by pk promise list.", show_default=False)]
+
+
+def _money(st: State, text: str | None, currency: str | None = None) -> Money | None:
+    from promisekeeper.errors import BadInput
+    from promisekeeper.money import currency_code, parse_price
+
+    if text is None:
+        return None
+    code = currency_code(currency) if currency else None
+    money = parse_price(text, default_currency=code or st.settings.currency)
+    if code and money.currency != code:
+        raise BadInput(f"The price {text!r} is in {money.currency} but --currency says {code}; give one currency.")
+    return money
+
+
+def _when(st: State, text: str | None) -> Due | None:
+    from promisekeeper.when import parse_when
+
+    return None if text is None else parse_when(text, st.clock)
+
+
+def _show(st: State, fmt: Format, verb: str, view: PromiseView) -> None:
+    from promisekeeper.render import show_one
+
+    show_one(st.console, fmt, verb, view, st.settings.tz, st.clock.now)
+
+
+@promise_app.command("add")
+def add(
+    ctx: typer.Context,
+    what: Annotated[str, typer.Argument(help="What was promised, e.g. 'Hiking boots size 38'.", show_default=False)],
+    due: Annotated[str, typer.Option("--due", "-d", help="By when (required). " + WHEN_HELP, show_default=False)],
+    customer: Annotated[str | None, typer.Option("--customer", "-c", help="To whom (created on first use).")] = None,
+    qty: Annotated[int, typer.Option("--qty", "-q", help="How many.")] = 1,
+    price: Annotated[str | None, typer.Option("--price", "-p", help=PRICE_HELP)] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 code (default: the config's).")] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="delivery, callback, reply, followup or other.")
+    ] = "delivery",
+    staff: Annotated[str | None, typer.Option("--staff", "-s", help="Who made the promise.")] = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a promise made to a customer.
+
+    Example: pk promise add "Hiking boots" -c "Anna Smith" -q 2 -p 240 -d tue -s Jo
+
+    Example: pk promise add "Call back about the repair" --kind callback -c Ben -d "today 16:00"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        pid = store.add_promise(
+            session,
+            clock=st.clock,
+            what=what,
+            due=_when(st, due),
+            kind=kind,
+            quantity=qty,
+            price=_money(st, price, currency),
+            customer=customer,
+            staff=staff,
+            note=note,
+            tags=tag or [],
+        )
+        view = store.view(session, pid, st.clock)
+    _show(st, pick(fmt, as_json), "add", view)
+
+
+@promise_app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="open, overdue, kept, deviated or cancelled; repeat for several."),
+    ] = None,
+    customer: Annotated[str | None, typer.Option("--customer", "-c", help="Only this customer's.")] = None,
+    staff: Annotated[str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only promises with this tag.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """List promises, in order of when they fall due.
+
+    Example: pk promise list --status overdue --status open --staff Jo
+    """
+    from promisekeeper import store
+    from promisekeeper.render import show_promises
+
+    st = state(ctx)
+    with st.db.session(write=False) as session:
+        views = store.list_promises(
+            session, clock=st.clock, statuses=status or [], customer=customer, staff=staff, kind=kind, tag=tag
+        )
+    show_promises(st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now, empty="No promises match.")
+
+
+@promise_app.command("show")
+def show(ctx: typer.Context, promise_id: IdArg, fmt: FormatOpt = Format.table, as_json: JsonOpt = False) -> None:
+    """Show one promise: its terms, verdict, deliveries and whole history.
+
+    Example: pk promise show 12 --json
+    """
+    from promisekeeper import store
+    from promisekeeper.render import show_detail
+
+    st = state(ctx)
+    with st.db.session(write=False) as session:
+        view = store.view(session, promise_id, st.clock, detail=True)
+    show_detail(st.console, pick(fmt, as_json), view, st.settings.tz, st.clock.now)
+
+
+@promise_app.command("amend")
+def amend(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why, as agreed with the customer (required).")],
+    due: Annotated[str | None, typer.Option("--due", "-d", help="The new due. " + WHEN_HELP)] = None,
+    what: Annotated[str | None, typer.Option("--what", help="The new item.")] = None,
+    qty: Annotated[int | None, typer.Option("--qty", "-q", help="The new quantity.")] = None,
+    price: Annotated[str | None, typer.Option("--price", "-p", help="The new price. " + PRICE_HELP)] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Renegotiate a promise with the customer; the original terms stay in its history.
+
+    Example: pk promise amend 12 --due fri --reason "Supplier delay; Anna agreed to Friday"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.amend(
+            session,
+            clock=st.clock,
+            promise_id=promise_id,
+            reason=reason,
+            due=_when(st, due),
+            what=what,
+            quantity=qty,
+            price=_money(st, price),
+        )
+    _show(st, pick(fmt, as_json), "amend", view)
+
+
+@promise_app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    reason: Annotated[str, typer.Option("--reason", "-r", help="Why it is cancelled (required).")],
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel a promise (it is kept, marked cancelled, with the reason in its history).
+
+    Example: pk promise cancel 12 --reason "Customer bought elsewhere"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.cancel(session, clock=st.clock, promise_id=promise_id, reason=reason)
+    _show(st, pick(fmt, as_json), "cancel", view)
+
+
+@app.command("deliver")
+def deliver(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    what: Annotated[str | None, typer.Option("--what", help="What was handed over, if not the promised item.")] = None,
+    qty: Annotated[int | None, typer.Option("--qty", "-q", help="How many (default: all still owed).")] = None,
+    price: Annotated[str | None, typer.Option("--price", "-p", help="What was charged. " + PRICE_HELP)] = None,
+    at: Annotated[str | None, typer.Option("--at", help="When, if not now. " + WHEN_HELP)] = None,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
+    no_followup: Annotated[bool, typer.Option("--no-followup", help="Create no follow-up promises.")] = False,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a delivery and print the verdict: kept, or each deviation with its size.
+
+    Without options: delivered as promised, now. A quantity below what is still owed is a partial delivery.
+
+    Example: pk deliver 12
+
+    Example: pk deliver 12 --what "boots size 39" --price 250 --at "yesterday 17:30"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.deliver(
+            session,
+            clock=st.clock,
+            promise_id=promise_id,
+            what=what,
+            quantity=qty,
+            price=_money(st, price),
+            at=_when(st, at),
+            note=note,
+            followup_after=() if no_followup else st.settings.followup_after,
+        )
+    _show(st, pick(fmt, as_json), "deliver", view)
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    note: Annotated[str | None, typer.Option("--note", "-n", help="What was said or done.")] = None,
+    unhappy: Annotated[
+        bool, typer.Option("--unhappy", help="The customer is not satisfied: the promise goes to pk check.")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Mark a callback, reply, follow-up or other promise as done, now.
+
+    Example: pk done 31 --note "Boots fit well, customer happy"
+
+    Example: pk done 32 --unhappy --note "Sole squeaks"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.done(
+            session,
+            clock=st.clock,
+            promise_id=promise_id,
+            note=note,
+            unhappy=unhappy,
+            followup_after=st.settings.followup_after,
+        )
+    _show(st, pick(fmt, as_json), "done", view)
+
+
+@app.command("remedy")
+def remedy(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    action: Annotated[str, typer.Option("--action", "-a", help="What was done to make it right (required).")],
+    prevent: Annotated[str | None, typer.Option("--prevent", help="What will stop it happening again.")] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record how a deviated or broken promise was made right.
+
+    Example: pk remedy 12 --action "Refunded €10" --prevent "Check the size before wrapping"
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.remedy(session, clock=st.clock, promise_id=promise_id, action=action, prevent=prevent)
+    _show(st, pick(fmt, as_json), "remedy", view)

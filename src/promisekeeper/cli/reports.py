@@ -1,0 +1,72 @@
+"""The morning commands: ``pk due`` and ``pk check``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from promisekeeper.cli import app
+from promisekeeper.cli.common import FormatOpt, JsonOpt, pick, state
+from promisekeeper.render import Format
+
+
+@app.command("due")
+def due(
+    ctx: typer.Context,
+    within: Annotated[
+        str | None,
+        typer.Option("--within", "-w", help="Widen the window: 2d, 1w, 24h, 2bd (default: until the end of today)."),
+    ] = None,
+    staff: Annotated[str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")] = None,
+    fail_on_overdue: Annotated[
+        bool, typer.Option("--fail-on-overdue", help="Exit 1 when anything is overdue (for monitoring).")
+    ] = False,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """The morning list: overdue promises (most overdue first), then those due today, follow-ups included.
+
+    Example: pk due
+
+    Example: pk due --within 2d --staff Jo
+    """
+    from promisekeeper import store
+    from promisekeeper.render import show_due
+    from promisekeeper.when import parse_within
+
+    st = state(ctx)
+    until = parse_within(within, st.clock) if within is not None else None
+    with st.db.session(write=False) as session:
+        report = store.due_report(session, clock=st.clock, until=until, staff=staff)
+    show_due(st.console, pick(fmt, as_json), report, st.settings.tz)
+    if fail_on_overdue and report.overdue:
+        raise typer.Exit(1)
+
+
+@app.command("check")
+def check(
+    ctx: typer.Context,
+    since: Annotated[str | None, typer.Option("--since", help="Only promises due since then (a WHEN).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include the promises already remedied.")] = False,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Deviated, overdue and unhappy promises that have no remedy yet.
+
+    Example: pk check
+
+    Example: pk check --all --since 2026-11-01 --json
+    """
+    from promisekeeper import store
+    from promisekeeper.render import show_promises
+    from promisekeeper.when import parse_when
+
+    st = state(ctx)
+    start = parse_when(since, st.clock).moment if since is not None else None
+    with st.db.session(write=False) as session:
+        views = store.check(session, clock=st.clock, since=start, include_remedied=all_)
+    show_promises(
+        st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now,
+        empty="Nothing to put right: no deviated or overdue promise without a remedy.",
+    )

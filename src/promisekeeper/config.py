@@ -1,0 +1,177 @@
+"""Settings: the config file (``PK_CONFIG`` or the user config dir) and ``PK_*`` variables, as one typed object.
+
+Precedence for every value: command-line option (applied by the CLI) > environment > config file > default.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from promisekeeper.errors import BadInput
+
+APP = "promisekeeper"
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+SECURITIES = ("none", "starttls", "ssl")
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str | None = None
+    port: int | None = None
+    security: str = "starttls"
+    user: str | None = None
+    password: str | None = None
+    sender: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    db: str
+    shop_name: str = "Our shop"
+    timezone: str = "UTC"
+    currency: str = "EUR"
+    country: str | None = None
+    date_order: str = "DMY"
+    followup_after: tuple[str, ...] = ("2d", "30d")
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    config_path: Path | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def user_data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP, appauthor=False)
+
+
+def default_db_path() -> Path:
+    return user_data_dir() / "promises.db"
+
+
+def demo_db_path() -> Path:
+    """The demo's own database: never the user's real one."""
+    return user_data_dir() / "demo.db"
+
+
+def config_file(environ: Mapping[str, str]) -> Path:
+    explicit = environ.get("PK_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path(APP, appauthor=False) / "config.toml"
+
+
+def system_timezone() -> str:
+    """The system's IANA zone name (never a fixed offset); UTC when the system has none."""
+    try:
+        from tzlocal import get_localzone_name
+
+        name = get_localzone_name()
+    except Exception:  # tzlocal raises several kinds when /etc/localtime is odd; UTC is the safe answer
+        return "UTC"
+    return name or "UTC"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"The config file {path} is not valid TOML ({exc}); fix it or point PK_CONFIG elsewhere.")
+    except OSError as exc:
+        raise BadInput(f"Cannot read the config file {path} ({exc.strerror}).") from exc
+
+
+def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise BadInput(f"The config file {path} has [{name}] as a value; it must be a table.")
+    return value
+
+
+def _text(section: dict[str, Any], key: str, where: str) -> str | None:
+    value = section.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{where}.{key} in the config file must be a string, not {value!r}.")
+    return value
+
+
+def check_timezone(name: str, source: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadInput(f"{source} names an unknown time zone {name!r}; use an IANA name like Europe/Berlin.") from exc
+    return name
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = None) -> Settings:
+    """Read the config file and environment into ``Settings``; ``db`` is the ``--db`` option, if given."""
+    env = os.environ if environ is None else environ
+    path = config_file(env)
+    data = _read_toml(path)
+    shop = _section(data, "shop", path)
+    follow = _section(data, "followup", path)
+    smtp = _section(data, "smtp", path)
+    database = _section(data, "database", path)
+
+    db_value = db or env.get("PK_DB") or _text(database, "url", "database") or str(default_db_path())
+
+    if env.get("PK_TZ"):
+        timezone = check_timezone(env["PK_TZ"], "PK_TZ")
+    elif _text(shop, "timezone", "shop"):
+        timezone = check_timezone(str(shop["timezone"]), f"The config file {path}")
+    else:
+        timezone = system_timezone()
+
+    from promisekeeper.money import currency_code
+
+    currency = currency_code(_text(shop, "currency", "shop") or "EUR")
+    date_order = (_text(shop, "date_order", "shop") or "DMY").upper()
+    if date_order not in DATE_ORDERS:
+        raise BadInput(f"shop.date_order in the config file must be one of {', '.join(DATE_ORDERS)}.")
+    country = _text(shop, "country", "shop")
+
+    after = follow.get("after", ["2d", "30d"])
+    if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
+        raise BadInput('followup.after in the config file must be a list of durations, e.g. ["2d", "30d"].')
+
+    port = smtp.get("port")
+    if port is not None and not isinstance(port, int):
+        raise BadInput(f"smtp.port in the config file must be a whole number, not {port!r}.")
+    security = (_text(smtp, "security", "smtp") or "starttls").lower()
+    if security not in SECURITIES:
+        raise BadInput(f"smtp.security in the config file must be one of {', '.join(SECURITIES)}.")
+
+    return Settings(
+        db=db_value,
+        shop_name=_text(shop, "name", "shop") or "Our shop",
+        timezone=timezone,
+        currency=currency,
+        country=country.upper() if country else None,
+        date_order=date_order,
+        followup_after=tuple(after),
+        smtp=SmtpSettings(
+            host=_text(smtp, "host", "smtp"),
+            port=port,
+            security=security,
+            user=_text(smtp, "user", "smtp"),
+            password=_text(smtp, "password", "smtp"),
+            sender=_text(smtp, "from", "smtp"),
+        ),
+        config_path=path if data else None,
+    )

@@ -1,0 +1,139 @@
+"""SQLModel tables: customers, promises, deliveries, history events, remedies and the sent-log.
+
+Money is integer minor units plus an ISO 4217 code; moments are stored in UTC and come back aware
+(``UTCDateTime``), so no naive datetime leaves this module. The outcome columns of ``Promise``
+(``state``, ``fulfilled_at``, ``dev_*``) are written by the store in the same transaction as the
+delivery that decides them: they let SQL answer due/check/stats without loading every row, and
+``rules.assess`` remains the judge of what they hold.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as UTC without an offset on every engine."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime reached the database layer")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+def moment(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Meta(SQLModel, table=True):
+    """Key/value facts about the database itself, such as ``schema_version``."""
+
+    __tablename__ = "pk_meta"
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customer"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str | None = None
+    name_key: str | None = Field(default=None, unique=True, index=True)
+    email: str | None = None
+    phone: str | None = None
+    note: str | None = None
+    created: datetime = moment()
+    forgotten_at: datetime | None = moment(default=None)
+
+
+class Promise(SQLModel, table=True):
+    __tablename__ = "promise"
+    __table_args__ = (
+        sa.Index("ix_promise_state_due", "state", "due"),
+        sa.Index("ix_promise_fulfilled", "state", "fulfilled_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(default="delivery", max_length=16)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    what: str
+    quantity: int = 1
+    price_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    due: datetime = moment()
+    date_only: bool = False
+    original_due: datetime | None = moment(default=None)
+    original_date_only: bool | None = None
+    renegotiated: bool = False
+    staff: str | None = Field(default=None, index=True)
+    note: str | None = None
+    parent_id: int | None = Field(default=None, foreign_key="promise.id", index=True)
+    created: datetime = moment()
+    # Outcome, kept in step with the deliveries by the store (see module docstring).
+    state: str = Field(default="active", max_length=16)  # active | fulfilled | cancelled
+    closed_at: datetime | None = moment(default=None)
+    fulfilled_at: datetime | None = moment(default=None)
+    delivered_quantity: int = 0
+    charged_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    charged_currency: str | None = Field(default=None, max_length=3)
+    late_seconds: int | None = Field(default=None, sa_type=sa.BigInteger)
+    dev_late: bool = False
+    dev_substituted: bool = False
+    dev_price: bool = False
+    dev_short: bool = False
+    dev_excess: bool = False
+    unhappy: bool = False
+    remedied: bool = False
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "promise_tag"
+    promise_id: int = Field(foreign_key="promise.id", primary_key=True)
+    tag: str = Field(primary_key=True, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "delivery"
+    id: int | None = Field(default=None, primary_key=True)
+    promise_id: int = Field(foreign_key="promise.id", index=True)
+    at: datetime = moment()
+    what: str
+    quantity: int
+    price_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    currency: str | None = Field(default=None, max_length=3)
+    note: str | None = None
+
+
+class Event(SQLModel, table=True):
+    """The history: one row per change to a promise, never updated or deleted (but by ``forget``)."""
+
+    __tablename__ = "event"
+    id: int | None = Field(default=None, primary_key=True)
+    promise_id: int = Field(foreign_key="promise.id", index=True)
+    at: datetime = moment()
+    event: str = Field(max_length=32)
+    detail: str | None = None
+
+
+class Remedy(SQLModel, table=True):
+    __tablename__ = "remedy"
+    id: int | None = Field(default=None, primary_key=True)
+    promise_id: int = Field(foreign_key="promise.id", index=True)
+    at: datetime = moment()
+    action: str
+    prevent: str | None = None

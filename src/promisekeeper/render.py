@@ -1,0 +1,311 @@
+"""The only module that formats: Rich tables, JSON, CSV and the one-line confirmations and verdicts.
+
+Functions take plain data (``PromiseView``, ``DueReport``) and a ``Console``; nothing here touches
+the database. JSON keys are SPEC.md's and stable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from promisekeeper.money import Money, format_amount, format_money
+from promisekeeper.rules import verdict_text
+from promisekeeper.when import Due, describe_due, end_of_day
+
+if TYPE_CHECKING:
+    from promisekeeper.store import DueReport, PromiseView
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+STYLE = {"overdue": "red", "due": "yellow", "kept": "green", "deviated": "magenta", "cancelled": "dim"}
+
+FIELDS = (
+    "id", "kind", "customer", "what", "quantity", "price", "currency", "due", "date_only", "original_due",
+    "renegotiated", "status", "deviations", "delivered_quantity", "charged", "fulfilled_at", "late_by_seconds",
+    "staff", "tags", "note", "parent_id", "remedied", "created",
+)
+
+
+def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    return moment.astimezone(tz).isoformat() if moment is not None else None
+
+
+def amount(money: Money | None) -> str | None:
+    return format_amount(money) if money is not None else None
+
+
+def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False) -> dict[str, Any]:
+    """A promise in SPEC.md's JSON shape; ``detail`` adds ``deliveries`` and ``history``."""
+    out: dict[str, Any] = {
+        "id": p.id,
+        "kind": p.kind,
+        "customer": p.customer,
+        "what": p.what,
+        "quantity": p.quantity,
+        "price": amount(p.price),
+        "currency": p.price.currency if p.price else None,
+        "due": iso(p.due.moment, tz),
+        "date_only": p.due.date_only,
+        "original_due": iso(p.original_due.moment, tz) if p.original_due else None,
+        "renegotiated": p.renegotiated,
+        "status": p.status,
+        "deviations": list(p.outcome.deviation_kinds),
+        "delivered_quantity": p.outcome.delivered_quantity,
+        "charged": amount(p.outcome.charged),
+        "fulfilled_at": iso(p.outcome.fulfilled_at, tz),
+        "late_by_seconds": p.outcome.late_by_seconds,
+        "staff": p.staff,
+        "tags": list(p.tags),
+        "note": p.note,
+        "parent_id": p.parent_id,
+        "remedied": p.remedied,
+        "created": iso(p.created, tz),
+    }
+    if detail:
+        out["deliveries"] = [
+            {
+                "at": iso(d.at, tz),
+                "what": d.what,
+                "quantity": d.quantity,
+                "price": amount(d.price),
+                "currency": d.price.currency if d.price else None,
+                "note": d.note,
+            }
+            for d in p.deliveries
+        ]
+        out["history"] = [{"at": iso(e.at, tz), "event": e.event, "detail": e.detail} for e in p.history]
+    return out
+
+
+def write_json(console: Console, data: Any) -> None:
+    console.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def write_csv(console: Console, rows: Sequence[dict[str, Any]], fields: Sequence[str] = FIELDS) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    console.file.write(buf.getvalue())
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else value
+
+
+# --- people-facing text ----------------------------------------------------------------------------
+
+
+def terms(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    qty = f"{p.quantity} × " if p.quantity != 1 else ""
+    to = f" to {p.customer}" if p.customer else ""
+    cost = f" for {format_money(p.price)}" if p.price else ""
+    return f"{qty}{p.what}{to}{cost}, due {describe_due(p.due, tz, now=now)}"
+
+
+def verdict(p: PromiseView) -> str:
+    if p.status in ("open", "overdue"):
+        owed = p.quantity - p.outcome.delivered_quantity
+        return f"partial: {p.outcome.delivered_quantity} of {p.quantity} delivered, {owed} still owed ({p.status})"
+    return verdict_text(p.outcome)
+
+
+def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The one-line table output of a single-promise command."""
+    if verb == "add":
+        return f"Promised #{p.id}: {terms(p, tz, now)}"
+    if verb in ("deliver", "done"):
+        what = "Delivered" if verb == "deliver" else "Done"
+        return f"{what} #{p.id}: {verdict(p)}"
+    if verb == "amend":
+        return f"Amended #{p.id}: {terms(p, tz, now)} (renegotiated)"
+    if verb == "cancel":
+        return f"Cancelled #{p.id}: {terms(p, tz, now)}"
+    if verb == "remedy":
+        return f"Remedy recorded for #{p.id} ({verdict(p)})"
+    return f"#{p.id}: {terms(p, tz, now)} [{p.status}]"
+
+
+def short_span(seconds: float) -> str:
+    """A compact length for table cells: ``2d 3h``, ``8h 27m``, ``45m``."""
+    minutes = int(abs(seconds)) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m"
+
+
+def when_words(p: PromiseView, now: datetime) -> str:
+    """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
+    if p.status == "overdue":
+        return f"overdue {short_span((now - p.due.moment).total_seconds())}"
+    if p.status == "open":
+        return f"in {short_span((p.due.moment - now).total_seconds())}"
+    if p.status == "deviated":
+        return "deviated: " + ", ".join(p.outcome.deviation_kinds)
+    return p.status
+
+
+def due_cell(due: Due, tz: ZoneInfo, now: datetime) -> str:
+    """A date-only due shows as the day alone (it ends with the day); a moment with its time."""
+    text = describe_due(due, tz, now=now)
+    return text.removesuffix(" (end of day)")
+
+
+def row_style(p: PromiseView, now: datetime, tz: ZoneInfo) -> str:
+    if p.status == "open":
+        return STYLE["due"] if p.due.moment.astimezone(tz).date() == now.astimezone(tz).date() else ""
+    return STYLE.get(p.status, "")
+
+
+def promise_table(promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("Due", no_wrap=True)
+    table.add_column("Status", no_wrap=True)
+    table.add_column("Customer", overflow="fold", ratio=1)
+    table.add_column("What", overflow="fold", ratio=2)
+    table.add_column("Price", justify="right", no_wrap=True)
+    table.add_column("Staff", overflow="fold")
+    for p in promises:
+        kind = "" if p.kind == "delivery" else f"({p.kind}) "
+        qty = f"{p.quantity} × " if p.quantity != 1 else ""
+        delivered = f" [{p.outcome.delivered_quantity} delivered]" if 0 < p.outcome.delivered_quantity < p.quantity else ""
+        table.add_row(
+            str(p.id),
+            due_cell(p.due, tz, now),
+            when_words(p, now) + (" ↻" if p.renegotiated else ""),
+            p.customer or "",
+            Text(f"{kind}{qty}{p.what}{delivered}"),
+            format_money(p.price) if p.price else "",
+            p.staff or "",
+            style=row_style(p, now, tz),
+        )
+    return table
+
+
+def show_promises(console: Console, fmt: Format, promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime,
+                  *, empty: str) -> None:
+    if fmt is Format.json:
+        write_json(console, [promise_dict(p, tz) for p in promises])
+    elif fmt is Format.csv:
+        write_csv(console, [promise_dict(p, tz) for p in promises])
+    elif not promises:
+        console.print(empty)
+    else:
+        console.print(promise_table(promises, tz, now))
+
+
+def show_one(console: Console, fmt: Format, verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> None:
+    """A single promise after a change: one line for people, the whole promise for programs."""
+    if fmt is Format.json:
+        write_json(console, promise_dict(p, tz, detail=bool(p.history)))
+    elif fmt is Format.csv:
+        write_csv(console, [promise_dict(p, tz)])
+    else:
+        console.print(Text(confirmation(verb, p, tz, now), style=row_style(p, now, tz)))
+
+
+def show_detail(console: Console, fmt: Format, p: PromiseView, tz: ZoneInfo, now: datetime) -> None:
+    """``promise show``: the terms, the verdict, every delivery and the whole history."""
+    if fmt is not Format.table:
+        show_one(console, fmt, "show", p, tz, now)
+        return
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column(overflow="fold")
+    head.add_row("Promise", f"#{p.id} ({p.kind})")
+    head.add_row("Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz)))
+    head.add_row("What", f"{p.quantity} × {p.what}" if p.quantity != 1 else p.what)
+    if p.customer:
+        head.add_row("Customer", p.customer)
+    if p.price:
+        head.add_row("Price", format_money(p.price))
+    head.add_row("Due", describe_due(p.due, tz, now=now))
+    if p.original_due:
+        head.add_row("Originally due", describe_due(p.original_due, tz, now=now))
+    if p.outcome.deviations or p.outcome.fulfilled_at:
+        head.add_row("Verdict", verdict(p))
+    elif p.status == "overdue":
+        head.add_row("Verdict", when_words(p, now))
+    if p.staff:
+        head.add_row("Staff", p.staff)
+    if p.tags:
+        head.add_row("Tags", ", ".join(p.tags))
+    if p.note:
+        head.add_row("Note", p.note)
+    if p.parent_id:
+        head.add_row("Follows up", f"#{p.parent_id}")
+    if p.remedied:
+        head.add_row("Remedied", "yes")
+    console.print(head)
+    if p.deliveries:
+        table = Table(title="Deliveries", title_justify="left")
+        for name in ("At", "What", "Qty", "Charged", "Note"):
+            table.add_column(name, overflow="fold")
+        for d in p.deliveries:
+            table.add_row(_local(d.at, tz), d.what, str(d.quantity), format_money(d.price) if d.price else "",
+                          d.note or "")
+        console.print(table)
+    history = Table(title="History", title_justify="left")
+    history.add_column("At", no_wrap=True)
+    history.add_column("Event", no_wrap=True)
+    history.add_column("Detail", overflow="fold")
+    for e in p.history:
+        history.add_row(_local(e.at, tz), e.event, e.detail or "")
+    console.print(history)
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+
+
+def show_due(console: Console, fmt: Format, report: DueReport, tz: ZoneInfo) -> None:
+    """The morning list: overdue first, then due in the window; one line when there is nothing."""
+    if fmt is Format.json:
+        write_json(
+            console,
+            {
+                "as_of": iso(report.as_of, tz),
+                "overdue": [promise_dict(p, tz) for p in report.overdue],
+                "due": [promise_dict(p, tz) for p in report.due],
+            },
+        )
+        return
+    if fmt is Format.csv:
+        write_csv(console, [promise_dict(p, tz) for p in [*report.overdue, *report.due]])
+        return
+    until = describe_due(Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz)),
+                         tz, now=report.as_of)
+    if not report.overdue and not report.due:
+        console.print(f"Nothing overdue and nothing due until {until}.")
+        return
+    if report.overdue:
+        console.print(promise_table(report.overdue, tz, report.as_of, title=f"Overdue: {len(report.overdue)}"))
+    if report.due:
+        console.print(promise_table(report.due, tz, report.as_of, title=f"Due until {until}: {len(report.due)}"))

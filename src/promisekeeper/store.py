@@ -1,0 +1,626 @@
+"""Keyword-only functions over a session: the writes (add, deliver, done, amend, cancel, remedy) and the
+queries behind ``due``, ``check`` and ``list`` (in SQL, on indexed columns).
+
+Every write appends to the promise's history and brings the promise's outcome columns up to date
+through ``rules.assess`` in the same transaction. Results are plain dataclasses (``PromiseView``):
+nothing that leaves this module is bound to a session.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from promisekeeper.errors import BadInput, NotFound
+from promisekeeper.models import Customer, Delivery, Event, Promise, Remedy, Tag
+from promisekeeper.money import Money, format_money
+from promisekeeper.rules import (
+    KINDS,
+    STATUSES,
+    Fulfilment,
+    Outcome,
+    Terms,
+    assess,
+    closes,
+    default_charge,
+    normalise,
+    verdict_text,
+)
+from promisekeeper.when import Clock, Due, describe_due, end_of_day, parse_when
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    at: datetime
+    what: str
+    quantity: int
+    price: Money | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    at: datetime
+    event: str
+    detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseView:
+    """A promise as the user sees it: its terms, who, and its judgement at ``now``."""
+
+    id: int
+    kind: str
+    customer: str | None
+    what: str
+    quantity: int
+    price: Money | None
+    due: Due
+    original_due: Due | None
+    renegotiated: bool
+    staff: str | None
+    tags: tuple[str, ...]
+    note: str | None
+    parent_id: int | None
+    created: datetime
+    outcome: Outcome
+    remedied: bool
+    unhappy: bool
+    deliveries: tuple[DeliveryView, ...] = ()
+    history: tuple[EventView, ...] = ()
+
+    @property
+    def status(self) -> str:
+        return self.outcome.status
+
+
+# --- small helpers -------------------------------------------------------------------------------
+
+
+def _money(minor: int | None, currency: str | None) -> Money | None:
+    if minor is None or currency is None:
+        return None
+    return Money.from_minor(minor, currency)
+
+
+def _text(value: str | None, what: str) -> str:
+    if value is None or not value.strip():
+        raise BadInput(f"{what} is empty; say what was promised, e.g. \"Hiking boots size 38\".")
+    return " ".join(value.split()) if "\n" not in value else value.strip()
+
+
+def _optional(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _quantity(value: int, what: str = "The quantity") -> int:
+    if value < 1:
+        raise BadInput(f"{what} must be a whole number of at least 1, not {value}.")
+    if value > 1_000_000_000:
+        raise BadInput(f"{what} {value} is too large; the most is 1000000000.")
+    return value
+
+
+def _terms(p: Promise) -> Terms:
+    return Terms(what=p.what, quantity=p.quantity, price=_money(p.price_minor, p.currency), due=p.due)
+
+
+def _fulfilment(d: Delivery) -> Fulfilment:
+    return Fulfilment(at=d.at, what=d.what, quantity=d.quantity, price=_money(d.price_minor, d.currency))
+
+
+def _record(session: Session, promise_id: int, at: datetime, event: str, detail: str | None) -> None:
+    session.add(Event(promise_id=promise_id, at=at, event=event, detail=detail))
+
+
+def terms_text(what: str, quantity: int, price: Money | None, due: Due, tz_clock: Clock) -> str:
+    qty = f"{quantity} × " if quantity != 1 else ""
+    cost = f" for {format_money(price)}" if price is not None else ""
+    return f"{qty}{what}{cost}, due {describe_due(due, tz_clock.tz, now=tz_clock.now)}"
+
+
+def _load(session: Session, promise_id: int) -> Promise:
+    promise = session.get(Promise, promise_id)
+    if promise is None:
+        raise NotFound(f"There is no promise #{promise_id}; `pk promise list` shows the ids.")
+    return promise
+
+
+def _deliveries(session: Session, promise_id: int) -> list[Delivery]:
+    return list(
+        session.exec(select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at))).all()
+    )
+
+
+def _sync(session: Session, promise: Promise, clock: Clock) -> Outcome:
+    """Judge the promise with ``rules.assess`` and store what the queries need of that judgement."""
+    deliveries = [_fulfilment(d) for d in _deliveries(session, promise.id or 0)]
+    outcome = assess(
+        _terms(promise),
+        deliveries,
+        now=clock.now,
+        closed_at=promise.closed_at,
+        cancelled=promise.state == "cancelled",
+    )
+    kinds = set(outcome.deviation_kinds)
+    promise.fulfilled_at = outcome.fulfilled_at
+    promise.delivered_quantity = outcome.delivered_quantity
+    promise.charged_minor = outcome.charged.minor if outcome.charged else None
+    promise.charged_currency = outcome.charged.currency if outcome.charged else None
+    promise.late_seconds = outcome.late_by_seconds
+    promise.dev_late = "late" in kinds
+    promise.dev_substituted = "substituted" in kinds
+    promise.dev_price = "price" in kinds
+    promise.dev_short = "short" in kinds and promise.closed_at is not None
+    promise.dev_excess = "excess" in kinds
+    session.add(promise)
+    return outcome
+
+
+# --- customers -------------------------------------------------------------------------------------
+
+
+def customer_key(name: str) -> str:
+    return normalise(name)
+
+
+def find_customer(session: Session, name: str) -> Customer | None:
+    return session.exec(select(Customer).where(Customer.name_key == customer_key(name))).first()
+
+
+def get_customer(session: Session, name: str) -> Customer:
+    customer = find_customer(session, name)
+    if customer is None:
+        raise NotFound(f"There is no customer named {name!r}; `pk customer list` shows them.")
+    return customer
+
+
+def customer_for(session: Session, name: str | None, *, now: datetime) -> Customer | None:
+    """The customer of that name (matched case-insensitively), created on the spot the first time."""
+    name = _optional(name)
+    if name is None:
+        return None
+    name = " ".join(name.split())
+    customer = find_customer(session, name)
+    if customer is None:
+        customer = Customer(name=name, name_key=customer_key(name), created=now)
+        session.add(customer)
+        session.flush()
+    return customer
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+
+def add_promise(
+    session: Session,
+    *,
+    clock: Clock,
+    what: str,
+    due: Due,
+    kind: str = "delivery",
+    quantity: int = 1,
+    price: Money | None = None,
+    customer: str | None = None,
+    staff: str | None = None,
+    note: str | None = None,
+    tags: Sequence[str] = (),
+    parent_id: int | None = None,
+) -> int:
+    """Record a new promise and its first history event; return its id."""
+    if kind not in KINDS:
+        raise BadInput(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+    what = _text(what, "WHAT")
+    quantity = _quantity(quantity)
+    who = customer_for(session, customer, now=clock.now)
+    promise = Promise(
+        kind=kind,
+        customer_id=who.id if who else None,
+        what=what,
+        quantity=quantity,
+        price_minor=price.minor if price else None,
+        currency=price.currency if price else None,
+        due=due.moment,
+        date_only=due.date_only,
+        staff=_optional(staff),
+        note=_optional(note),
+        parent_id=parent_id,
+        created=clock.now,
+    )
+    session.add(promise)
+    session.flush()
+    assert promise.id is not None
+    for tag in dict.fromkeys(t.strip() for t in tags if t.strip()):
+        session.add(Tag(promise_id=promise.id, tag=tag))
+    by = f" by {promise.staff}" if promise.staff else ""
+    to = f" to {who.name}" if who else ""
+    _record(session, promise.id, clock.now, "promised", f"{terms_text(what, quantity, price, due, clock)}{to}{by}")
+    return promise.id
+
+
+def _open_promise(session: Session, promise_id: int, verb: str) -> Promise:
+    promise = _load(session, promise_id)
+    if promise.state == "cancelled":
+        raise BadInput(f"Promise #{promise_id} was cancelled; it cannot be {verb}.")
+    if promise.state == "fulfilled":
+        raise BadInput(f"Promise #{promise_id} was already fulfilled; it cannot be {verb}.")
+    return promise
+
+
+def _close(session: Session, promise: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]) -> None:
+    promise.state = "fulfilled"
+    promise.closed_at = at
+    if promise.kind == "delivery" and followup_after:
+        _create_followups(session, promise, clock, at, followup_after)
+
+
+def _create_followups(
+    session: Session, parent: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]
+) -> None:
+    assert parent.id is not None
+    base = Clock(now=at, tz=clock.tz, date_order=clock.date_order, country=clock.country)
+    customer = session.get(Customer, parent.customer_id) if parent.customer_id else None
+    for offset in followup_after:
+        due = parse_when(offset, base)
+        child = add_promise(
+            session,
+            clock=clock,
+            what=f"Follow up: {parent.what}",
+            due=due,
+            kind="followup",
+            customer=customer.name if customer else None,
+            staff=parent.staff,
+            parent_id=parent.id,
+        )
+        _record(session, parent.id, clock.now, "followup", f"follow-up #{child} due {describe_due(due, clock.tz)}")
+
+
+def delivered_at(at: Due | None, clock: Clock) -> datetime:
+    if at is None or (at.date_only and at.moment.astimezone(clock.tz).date() == clock.today):
+        return clock.now
+    return at.moment
+
+
+def deliver(
+    session: Session,
+    *,
+    clock: Clock,
+    promise_id: int,
+    what: str | None = None,
+    quantity: int | None = None,
+    price: Money | None = None,
+    at: Due | None = None,
+    note: str | None = None,
+    followup_after: Sequence[str] = (),
+) -> PromiseView:
+    """Record one delivery (as promised, now, unless told otherwise); close the promise when it is complete.
+
+    A date-only ``at`` means now when it is today and the end of that day otherwise: a delivery is
+    never recorded as earlier than the clerk can vouch for.
+    """
+    promise = _open_promise(session, promise_id, "delivered")
+    at = delivered_at(at, clock)
+    if at > clock.now:
+        raise BadInput("A delivery cannot be recorded in the future; give --at a moment up to now.")
+    terms = _terms(promise)
+    earlier = [_fulfilment(d) for d in _deliveries(session, promise_id)]
+    owed = terms.quantity - sum(d.quantity for d in earlier)
+    qty = _quantity(quantity if quantity is not None else max(owed, 1))
+    item = _text(what, "The delivered WHAT") if what is not None else promise.what
+    charge = price if price is not None else default_charge(terms, earlier, qty)
+    session.add(
+        Delivery(
+            promise_id=promise_id,
+            at=at,
+            what=item,
+            quantity=qty,
+            price_minor=charge.minor if charge else None,
+            currency=charge.currency if charge else None,
+            note=_optional(note),
+        )
+    )
+    cost = f" for {format_money(charge)}" if charge else ""
+    _record(session, promise_id, clock.now, "delivered", f"{qty} × {item}{cost}" + (f" ({note})" if note else ""))
+    if closes(terms, [*earlier, Fulfilment(at=at, what=item, quantity=qty, price=charge)]):
+        _close(session, promise, clock, at, followup_after)
+    session.flush()
+    outcome = _sync(session, promise, clock)
+    if promise.state == "fulfilled":
+        _record(session, promise_id, clock.now, "fulfilled", verdict_text(outcome))
+    return view(session, promise_id, clock)
+
+
+def done(
+    session: Session,
+    *,
+    clock: Clock,
+    promise_id: int,
+    note: str | None = None,
+    unhappy: bool = False,
+    followup_after: Sequence[str] = (),
+) -> PromiseView:
+    """Close a promise as fulfilled now: a callback made, a reply sent, a follow-up held.
+
+    A delivery promise with part delivered is closed with what it got (short); with nothing
+    delivered yet, ``done`` records the delivery as promised.
+    """
+    promise = _open_promise(session, promise_id, "marked done")
+    if not _deliveries(session, promise_id):
+        terms = _terms(promise)
+        charge = default_charge(terms, [], terms.quantity)
+        session.add(
+            Delivery(
+                promise_id=promise_id,
+                at=clock.now,
+                what=promise.what,
+                quantity=promise.quantity,
+                price_minor=charge.minor if charge else None,
+                currency=charge.currency if charge else None,
+                note=_optional(note),
+            )
+        )
+    promise.unhappy = unhappy
+    _close(session, promise, clock, clock.now, followup_after)
+    session.flush()
+    outcome = _sync(session, promise, clock)
+    detail = verdict_text(outcome) + ("; the customer is unhappy" if unhappy else "")
+    _record(session, promise_id, clock.now, "done", detail + (f" ({note.strip()})" if note and note.strip() else ""))
+    if unhappy and promise.parent_id is not None:
+        parent = session.get(Promise, promise.parent_id)
+        if parent is not None:
+            parent.unhappy = True
+            parent.remedied = False
+            session.add(parent)
+            _record(session, parent.id or 0, clock.now, "unhappy", f"follow-up #{promise_id}: the customer is unhappy")
+    return view(session, promise_id, clock)
+
+
+def amend(
+    session: Session,
+    *,
+    clock: Clock,
+    promise_id: int,
+    reason: str,
+    due: Due | None = None,
+    what: str | None = None,
+    quantity: int | None = None,
+    price: Money | None = None,
+) -> PromiseView:
+    """Renegotiate the terms with the customer; the original terms stay in the history and ``original_due``."""
+    promise = _open_promise(session, promise_id, "amended")
+    reason = _text(reason, "The reason")
+    if due is None and what is None and quantity is None and price is None:
+        raise BadInput("Nothing to amend; give at least one of --due, --what, --qty, --price.")
+    before = terms_text(promise.what, promise.quantity, _money(promise.price_minor, promise.currency),
+                        Due(promise.due, promise.date_only), clock)
+    if due is not None:
+        if promise.original_due is None:
+            promise.original_due = promise.due
+            promise.original_date_only = promise.date_only
+        promise.due = due.moment
+        promise.date_only = due.date_only
+    if what is not None:
+        promise.what = _text(what, "WHAT")
+    if quantity is not None:
+        promise.quantity = _quantity(quantity)
+    if price is not None:
+        promise.price_minor = price.minor
+        promise.currency = price.currency
+    promise.renegotiated = True
+    after = terms_text(promise.what, promise.quantity, _money(promise.price_minor, promise.currency),
+                       Due(promise.due, promise.date_only), clock)
+    _record(session, promise_id, clock.now, "amended", f"{before} → {after}; reason: {reason}")
+    session.flush()
+    deliveries = [_fulfilment(d) for d in _deliveries(session, promise_id)]
+    if deliveries and closes(_terms(promise), deliveries):
+        _close(session, promise, clock, max(d.at for d in deliveries), ())
+    _sync(session, promise, clock)
+    return view(session, promise_id, clock)
+
+
+def cancel(session: Session, *, clock: Clock, promise_id: int, reason: str) -> PromiseView:
+    """Cancel (never delete) a promise; the reason goes into its history."""
+    promise = _open_promise(session, promise_id, "cancelled")
+    reason = _text(reason, "The reason")
+    promise.state = "cancelled"
+    promise.closed_at = clock.now
+    _record(session, promise_id, clock.now, "cancelled", reason)
+    session.flush()
+    _sync(session, promise, clock)
+    return view(session, promise_id, clock)
+
+
+def remedy(
+    session: Session, *, clock: Clock, promise_id: int, action: str, prevent: str | None = None
+) -> PromiseView:
+    """Record how a deviated, overdue or unhappy promise was made right, and what will prevent it."""
+    current = view(session, promise_id, clock)
+    if not (current.status in ("deviated", "overdue") or current.unhappy or current.outcome.deviations):
+        raise BadInput(
+            f"Promise #{promise_id} is {current.status} with no deviation; there is nothing to remedy."
+        )
+    action = _text(action, "The action")
+    prevent = _optional(prevent)
+    session.add(Remedy(promise_id=promise_id, at=clock.now, action=action, prevent=prevent))
+    promise = _load(session, promise_id)
+    promise.remedied = True
+    session.add(promise)
+    _record(session, promise_id, clock.now, "remedied", action + (f"; to prevent it: {prevent}" if prevent else ""))
+    session.flush()
+    return view(session, promise_id, clock)
+
+
+def record_event(session: Session, *, promise_id: int, at: datetime, event: str, detail: str | None) -> None:
+    """Append a history event (e.g. a notice drafted, a report mailed) to an existing promise."""
+    _load(session, promise_id)
+    _record(session, promise_id, at, event, detail)
+
+
+# --- reads -----------------------------------------------------------------------------------------
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield ids[i : i + _CHUNK]
+
+
+def _views(session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False) -> list[PromiseView]:
+    """Judge a batch of promises, loading their customers, tags and deliveries in a few queries."""
+    ids = [p.id for p in promises if p.id is not None]
+    names: dict[int, str | None] = {}
+    tags: dict[int, list[str]] = defaultdict(list)
+    deliveries: dict[int, list[Delivery]] = defaultdict(list)
+    history: dict[int, list[Event]] = defaultdict(list)
+    customer_ids = sorted({p.customer_id for p in promises if p.customer_id is not None})
+    for chunk in _chunks(customer_ids):
+        for cid, name in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(chunk))):
+            names[cid or 0] = name
+    for chunk in _chunks(ids):
+        for t in session.exec(select(Tag).where(col(Tag.promise_id).in_(chunk)).order_by(col(Tag.tag))):
+            tags[t.promise_id].append(t.tag)
+        query = select(Delivery).where(col(Delivery.promise_id).in_(chunk)).order_by(col(Delivery.at), col(Delivery.id))
+        for d in session.exec(query):
+            deliveries[d.promise_id].append(d)
+        if detail:
+            events = select(Event).where(col(Event.promise_id).in_(chunk)).order_by(col(Event.at), col(Event.id))
+            for e in session.exec(events):
+                history[e.promise_id].append(e)
+    out = []
+    for p in promises:
+        pid = p.id or 0
+        outcome = assess(
+            _terms(p),
+            [_fulfilment(d) for d in deliveries[pid]],
+            now=clock.now,
+            closed_at=p.closed_at,
+            cancelled=p.state == "cancelled",
+        )
+        out.append(
+            PromiseView(
+                id=pid,
+                kind=p.kind,
+                customer=names.get(p.customer_id) if p.customer_id is not None else None,
+                what=p.what,
+                quantity=p.quantity,
+                price=_money(p.price_minor, p.currency),
+                due=Due(p.due, p.date_only),
+                original_due=Due(p.original_due, bool(p.original_date_only)) if p.original_due else None,
+                renegotiated=p.renegotiated,
+                staff=p.staff,
+                tags=tuple(tags[pid]),
+                note=p.note,
+                parent_id=p.parent_id,
+                created=p.created,
+                outcome=outcome,
+                remedied=p.remedied,
+                unhappy=p.unhappy,
+                deliveries=tuple(
+                    DeliveryView(d.at, d.what, d.quantity, _money(d.price_minor, d.currency), d.note)
+                    for d in deliveries[pid]
+                )
+                if detail
+                else (),
+                history=tuple(EventView(e.at, e.event, e.detail) for e in history[pid]) if detail else (),
+            )
+        )
+    return out
+
+
+def view(session: Session, promise_id: int, clock: Clock, *, detail: bool = False) -> PromiseView:
+    """One promise, judged at ``clock.now``; ``detail`` adds its deliveries and history."""
+    return _views(session, [_load(session, promise_id)], clock, detail=detail)[0]
+
+
+def _status_clause(status: str, now: datetime) -> sa.ColumnElement[bool]:
+    any_dev = sa.or_(
+        col(Promise.dev_late), col(Promise.dev_substituted), col(Promise.dev_price),
+        col(Promise.dev_short), col(Promise.dev_excess),
+    )
+    active = col(Promise.state) == "active"
+    fulfilled = col(Promise.state) == "fulfilled"
+    clauses: dict[str, sa.ColumnElement[bool]] = {
+        "open": sa.and_(active, col(Promise.due) >= now),
+        "overdue": sa.and_(active, col(Promise.due) < now),
+        "kept": sa.and_(fulfilled, sa.not_(any_dev)),
+        "deviated": sa.and_(fulfilled, any_dev),
+        "cancelled": col(Promise.state) == "cancelled",
+    }
+    return clauses[status]
+
+
+def list_promises(
+    session: Session,
+    *,
+    clock: Clock,
+    statuses: Sequence[str] = (),
+    customer: str | None = None,
+    staff: str | None = None,
+    kind: str | None = None,
+    tag: str | None = None,
+) -> list[PromiseView]:
+    """Promises matching every filter given, in order of their due moment."""
+    query = select(Promise)
+    for status in statuses:
+        if status not in STATUSES:
+            raise BadInput(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
+    if statuses:
+        query = query.where(sa.or_(*(_status_clause(s, clock.now) for s in statuses)))
+    if customer is not None:
+        query = query.where(Promise.customer_id == get_customer(session, customer).id)
+    if staff is not None:
+        query = query.where(sa.func.lower(col(Promise.staff)) == staff.strip().lower())
+    if kind is not None:
+        if kind not in KINDS:
+            raise BadInput(f"Unknown kind {kind!r}; use one of {', '.join(KINDS)}.")
+        query = query.where(Promise.kind == kind)
+    if tag is not None:
+        query = query.where(col(Promise.id).in_(select(Tag.promise_id).where(Tag.tag == tag.strip())))
+    promises = session.exec(query.order_by(col(Promise.due), col(Promise.id))).all()
+    return _views(session, promises, clock)
+
+
+@dataclass(frozen=True, slots=True)
+class DueReport:
+    as_of: datetime
+    until: datetime
+    overdue: list[PromiseView]
+    due: list[PromiseView]
+
+
+def due_report(session: Session, *, clock: Clock, until: datetime | None = None, staff: str | None = None) -> DueReport:
+    """The morning list: overdue (most overdue first), then due up to ``until`` (default: end of today)."""
+    until = until or end_of_day(clock.today, clock.tz)
+    base = select(Promise).where(Promise.state == "active")
+    if staff is not None:
+        base = base.where(sa.func.lower(col(Promise.staff)) == staff.strip().lower())
+    overdue = session.exec(base.where(col(Promise.due) < clock.now).order_by(col(Promise.due), col(Promise.id))).all()
+    due = session.exec(
+        base.where(col(Promise.due) >= clock.now, col(Promise.due) <= until).order_by(col(Promise.due), col(Promise.id))
+    ).all()
+    return DueReport(clock.now, until, _views(session, overdue, clock), _views(session, due, clock))
+
+
+def check(
+    session: Session, *, clock: Clock, since: datetime | None = None, include_remedied: bool = False
+) -> list[PromiseView]:
+    """Deviated, overdue and unhappy promises with no remedy yet (``include_remedied``: with the remedied)."""
+    broken = sa.or_(
+        _status_clause("deviated", clock.now), _status_clause("overdue", clock.now), col(Promise.unhappy)
+    )
+    query = select(Promise).where(broken, col(Promise.state) != "cancelled")
+    if not include_remedied:
+        query = query.where(sa.not_(col(Promise.remedied)))
+    if since is not None:
+        query = query.where(col(Promise.due) >= since)
+    promises = session.exec(query.order_by(col(Promise.remedied), col(Promise.due), col(Promise.id))).all()
+    return _views(session, promises, clock)
