@@ -1,4 +1,4 @@
-"""Settings: the config file (``PK_CONFIG`` or the user config dir) and ``PK_*`` variables, as one typed object.
+"""Settings: the config file (``PK_CONFIG`` or the user config dir) and ``PK_*`` variables, typed.
 
 Precedence for every value: command-line option (applied by the CLI) > environment > config file > default.
 """
@@ -90,7 +90,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"The config file {path} is not valid TOML ({exc}); fix it or point PK_CONFIG elsewhere.")
+        raise BadInput(
+            f"The config file {path} is not valid TOML ({exc}); fix it or point PK_CONFIG elsewhere."
+        ) from exc
     except OSError as exc:
         raise BadInput(f"Cannot read the config file {path} ({exc.strerror}).") from exc
 
@@ -115,7 +117,9 @@ def check_timezone(name: str, source: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise BadInput(f"{source} names an unknown time zone {name!r}; use an IANA name like Europe/Berlin.") from exc
+        raise BadInput(
+            f"{source} names an unknown time zone {name!r}; use an IANA name like Europe/Berlin."
+        ) from exc
     return name
 
 

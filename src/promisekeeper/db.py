@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from promisekeeper.errors import StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
@@ -77,7 +77,9 @@ def make_engine(target: str) -> Engine:
         try:
             url = sa.make_url(target)
         except sa.exc.ArgumentError as exc:
-            raise StorageError(f"Cannot read the database URL {target!r}; use e.g. postgresql+psycopg://host/db.") from exc
+            raise StorageError(
+                f"Cannot read the database URL {target!r}; use e.g. postgresql+psycopg://host/db."
+            ) from exc
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return make_engine(url.database)
         try:
@@ -100,9 +102,10 @@ def storage_error(exc: Exception, target: str) -> StorageError:
     where = describe(target)
     low = text.lower()
     if "locked" in low or "busy" in low:
-        msg = f"The database {where} is locked by another program beyond the {BUSY_TIMEOUT_MS // 1000} s wait; try again."
+        wait = BUSY_TIMEOUT_MS // 1000
+        msg = f"The database {where} is locked by another program beyond the {wait} s wait; try again."
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
-        msg = f"The database {where} is unreadable or corrupt ({text}); restore it from a backup (pk db backup)."
+        msg = f"The database {where} is unreadable or corrupt ({text}); restore it from a backup."
     elif "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
         msg = f"The database {where} is not writable ({text}); check the file and folder permissions."
     else:
@@ -113,7 +116,7 @@ def storage_error(exc: Exception, target: str) -> StorageError:
 def _read_version(conn: Connection) -> int | None:
     if not sa.inspect(conn).has_table(Meta.__tablename__):
         return None
-    row = conn.execute(sa.select(Meta.value).where(Meta.key == "schema_version")).first()
+    row = conn.execute(sa.select(col(Meta.value)).where(col(Meta.key) == "schema_version")).first()
     return int(row[0]) if row else None
 
 
@@ -145,7 +148,7 @@ def backup_sqlite(engine: Engine, dest: Path) -> None:
 
 
 def ensure_schema(engine: Engine, target: str) -> int:
-    """Create a new database, upgrade an older one (after a backup), refuse a newer one; return the version."""
+    """Create a new database, upgrade an older one (after a backup), refuse a newer one."""
     try:
         with engine.connect().execution_options(pk_write=False) as conn:
             version = _read_version(conn)
@@ -172,7 +175,7 @@ def ensure_schema(engine: Engine, target: str) -> int:
             while version < SCHEMA_VERSION:
                 MIGRATIONS[version](conn)
                 version += 1
-            conn.execute(sa.update(Meta).where(Meta.key == "schema_version").values(value=str(version)))
+            conn.execute(sa.update(Meta).where(col(Meta.key) == "schema_version").values(value=str(version)))
             return version
     except (DBAPIError, SQLAlchemyError) as exc:
         raise storage_error(exc, target) from exc

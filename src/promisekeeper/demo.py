@@ -44,46 +44,162 @@ def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2d", "
         return replace(clock, now=min(_at(clock, days, hour, minute), clock.now))
 
     with db.session() as s:
-        boots = store.add_promise(s, clock=at(-7, 10, 15), what="Hiking boots size 38", quantity=2, price=eur("240"),
-                                  due=_eod(clock, -5), customer="Anna Smith", staff="Jo", tags=["boots"])
+        boots = store.add_promise(
+            s,
+            clock=at(-7, 10, 15),
+            what="Hiking boots size 38",
+            quantity=2,
+            price=eur("240"),
+            due=_eod(clock, -5),
+            customer="Anna Smith",
+            staff="Jo",
+            tags=["boots"],
+        )
         store.deliver(s, clock=at(-5, 15), promise_id=boots, followup_after=followup_after)
-        repair = store.add_promise(s, clock=at(-6, 9, 40), what="Resole walking boots", price=eur("65"),
-                                   due=_moment(clock, -3, 17), customer="Ben Okafor", staff="Sam", tags=["repair"])
+        repair = store.add_promise(
+            s,
+            clock=at(-6, 9, 40),
+            what="Resole walking boots",
+            price=eur("65"),
+            due=_moment(clock, -3, 17),
+            customer="Ben Okafor",
+            staff="Sam",
+            tags=["repair"],
+        )
         store.deliver(s, clock=at(-2, 11), promise_id=repair, followup_after=followup_after)
-        store.remedy(s, clock=at(-2, 11, 5), promise_id=repair, action="Apologised and took 10% off his next repair",
-                     prevent="Quote repair dates from the cobbler's real queue, not the usual three days")
-        jacket = store.add_promise(s, clock=at(-6, 14), what="Rain jacket size M", price=eur("180"),
-                                   due=_eod(clock, -4), customer="Carla Mendes", staff="Jo", tags=["clothing"])
+        store.remedy(
+            s,
+            clock=at(-2, 11, 5),
+            promise_id=repair,
+            action="Apologised and took 10% off his next repair",
+            prevent="Quote repair dates from the cobbler's real queue, not the usual three days",
+        )
+        jacket = store.add_promise(
+            s,
+            clock=at(-6, 14),
+            what="Rain jacket size M",
+            price=eur("180"),
+            due=_eod(clock, -4),
+            customer="Carla Mendes",
+            staff="Jo",
+            tags=["clothing"],
+        )
         store.deliver(s, clock=at(-4, 12), promise_id=jacket, what="Rain jacket size L", followup_after=())
-        footprint = store.add_promise(s, clock=at(-5, 11), what="Tent footprint", price=eur("35"),
-                                      due=_eod(clock, -2), customer="David Lee", staff="Sam")
+        footprint = store.add_promise(
+            s,
+            clock=at(-5, 11),
+            what="Tent footprint",
+            price=eur("35"),
+            due=_eod(clock, -2),
+            customer="David Lee",
+            staff="Sam",
+        )
         store.deliver(s, clock=at(-2, 16, 30), promise_id=footprint, price=eur("39.90"), followup_after=())
-        socks = store.add_promise(s, clock=at(-5, 16), what="Merino socks", quantity=4, price=eur("60"),
-                                  due=_eod(clock, -1), customer="Farid Haddad", staff="Jo")
-        store.deliver(s, clock=at(-2, 10), promise_id=socks, quantity=2, note="two pairs in stock, two ordered")
-        store.add_promise(s, clock=at(-3, 15), what="Call back about the ski binding order", kind="callback",
-                          due=_moment(clock, -1, 16), customer="Emma Novak", staff="Sam")
-        shoes = store.add_promise(s, clock=at(-4, 10), what="Trail running shoes size 42", price=eur("130"),
-                                  due=_eod(clock, -1), customer="Kaito Sato", staff="Jo")
-        store.amend(s, clock=at(-2, 9), promise_id=shoes, due=_eod(clock, 2),
-                    reason="Supplier delay; Kaito agreed to the new date by phone")
-        bag = store.add_promise(s, clock=at(-4, 12), what="Down sleeping bag", price=eur("289"),
-                                due=_eod(clock, 3), customer="Lena Fischer", staff="Sam")
+        socks = store.add_promise(
+            s,
+            clock=at(-5, 16),
+            what="Merino socks",
+            quantity=4,
+            price=eur("60"),
+            due=_eod(clock, -1),
+            customer="Farid Haddad",
+            staff="Jo",
+        )
+        store.deliver(
+            s, clock=at(-2, 10), promise_id=socks, quantity=2, note="two pairs in stock, two ordered"
+        )
+        store.add_promise(
+            s,
+            clock=at(-3, 15),
+            what="Call back about the ski binding order",
+            kind="callback",
+            due=_moment(clock, -1, 16),
+            customer="Emma Novak",
+            staff="Sam",
+        )
+        shoes = store.add_promise(
+            s,
+            clock=at(-4, 10),
+            what="Trail running shoes size 42",
+            price=eur("130"),
+            due=_eod(clock, -1),
+            customer="Kaito Sato",
+            staff="Jo",
+        )
+        store.amend(
+            s,
+            clock=at(-2, 9),
+            promise_id=shoes,
+            due=_eod(clock, 2),
+            reason="Supplier delay; Kaito agreed to the new date by phone",
+        )
+        bag = store.add_promise(
+            s,
+            clock=at(-4, 12),
+            what="Down sleeping bag",
+            price=eur("289"),
+            due=_eod(clock, 3),
+            customer="Lena Fischer",
+            staff="Sam",
+        )
         store.cancel(s, clock=at(-1, 10), promise_id=bag, reason="Lena found one second-hand")
-        wax = store.add_promise(s, clock=at(-3, 11), what="Ski wax", price=eur("12"), due=_eod(clock, -3),
-                                customer="Mia Rossi", staff="Sam")
+        wax = store.add_promise(
+            s,
+            clock=at(-3, 11),
+            what="Ski wax",
+            price=eur("12"),
+            due=_eod(clock, -3),
+            customer="Mia Rossi",
+            staff="Sam",
+        )
         store.deliver(s, clock=at(-3, 17), promise_id=wax, followup_after=())
-        store.add_promise(s, clock=at(-2, 13), what="Climbing rope 60 m", price=eur("149"), due=_eod(clock, 0),
-                          customer="Hugo Weber", staff="Jo", tags=["climbing"])
-        store.add_promise(s, clock=at(-1, 17), what="Reply to the email about a group discount", kind="reply",
-                          due=_moment(clock, 0, 12), customer="Grace Kim", staff="Sam")
-        store.add_promise(s, clock=at(-1, 11), what="Bike service", price=eur("89"), due=_moment(clock, 0, 17),
-                          customer="Ines Costa", staff="Sam", tags=["repair"], note="Brakes squeal; check pads")
-        store.add_promise(s, clock=at(-1, 12), what="Headlamp", price=eur("45"), due=_eod(clock, 1),
-                          customer="Jon Berg", staff="Jo")
+        store.add_promise(
+            s,
+            clock=at(-2, 13),
+            what="Climbing rope 60 m",
+            price=eur("149"),
+            due=_eod(clock, 0),
+            customer="Hugo Weber",
+            staff="Jo",
+            tags=["climbing"],
+        )
+        store.add_promise(
+            s,
+            clock=at(-1, 17),
+            what="Reply to the email about a group discount",
+            kind="reply",
+            due=_moment(clock, 0, 12),
+            customer="Grace Kim",
+            staff="Sam",
+        )
+        store.add_promise(
+            s,
+            clock=at(-1, 11),
+            what="Bike service",
+            price=eur("89"),
+            due=_moment(clock, 0, 17),
+            customer="Ines Costa",
+            staff="Sam",
+            tags=["repair"],
+            note="Brakes squeal; check pads",
+        )
+        store.add_promise(
+            s,
+            clock=at(-1, 12),
+            what="Headlamp",
+            price=eur("45"),
+            due=_eod(clock, 1),
+            customer="Jon Berg",
+            staff="Jo",
+        )
         anna_first = store.list_promises(s, clock=clock, customer="Anna Smith", kind="followup")
         if anna_first:
-            store.done(s, clock=at(-3, 14), promise_id=anna_first[0].id, note="Boots fit well; waterproofing explained")
+            store.done(
+                s,
+                clock=at(-3, 14),
+                promise_id=anna_first[0].id,
+                note="Boots fit well; waterproofing explained",
+            )
 
 
 def reset(path: Path) -> None:

@@ -78,8 +78,8 @@ _A = re.ASCII
 _SIGN = r"[-+\u2212]"
 _TOKEN = r"[^\d\s.,+\-\u2212]+"
 _PRICE = re.compile(
-    rf"(?P<sign1>{_SIGN})?\s*(?P<pre>{_TOKEN})?\s*(?P<sign2>{_SIGN})?\s*"
-    rf"(?P<num>[\d.,]+)\s*(?P<post>{_TOKEN})?",
+    rf"(?P<sign1>{_SIGN})?\s*(?P<pre>{_TOKEN}(?:\s+{_TOKEN})?)?\s*(?P<sign2>{_SIGN})?\s*"
+    rf"(?P<num>[\d.,]+)\s*(?P<post>{_TOKEN}(?:\s+{_TOKEN})?)?",
     _A,
 )
 _NUMBER = re.compile(r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?", _A)
@@ -183,18 +183,22 @@ def _quote(text: str) -> str:
 
 
 def _currency_of(pre: str | None, post: str | None, default: str, text: str) -> str:
-    """The currency named before and/or after the number, else ``default``."""
-    named = [_token_currency(tok, default, text) for tok in (pre, post) if tok is not None]
-    if not named:
-        return default
-    if len(named) == 1 or named[0] == named[1]:
-        return named[0][0]
-    (first, first_shared), (second, second_shared) = named
-    if first_shared is not None and second_shared is None and second in _SHARED[first_shared][1]:
-        return second
-    if second_shared is not None and first_shared is None and first in _SHARED[second_shared][1]:
-        return first
-    raise BadInput(f"{_quote(text)} names two currencies ({first} and {second}); give one.")
+    """The currency named before and/or after the number (``$5 CAD``, ``AUD $5``), else ``default``."""
+    tokens = [tok for part in (pre, post) if part is not None for tok in part.split()]
+    named = [_token_currency(tok, default, text) for tok in tokens]
+    explicit = sorted({code for code, shared in named if shared is None})
+    if len(explicit) > 1:
+        raise BadInput(f"{_quote(text)} names two currencies ({explicit[0]} and {explicit[1]}); give one.")
+    if explicit:
+        chosen = explicit[0]
+        for code, shared in named:
+            if shared is not None and code != chosen and chosen not in _SHARED[shared][1]:
+                raise BadInput(f"{_quote(text)} names two currencies ({code} and {chosen}); give one.")
+        return chosen
+    implied = sorted({code for code, _shared in named})
+    if len(implied) > 1:
+        raise BadInput(f"{_quote(text)} names two currencies ({implied[0]} and {implied[1]}); give one.")
+    return implied[0] if implied else default
 
 
 def _token_currency(token: str, default: str, text: str) -> tuple[str, str | None]:

@@ -11,11 +11,10 @@ import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -28,7 +27,7 @@ if TYPE_CHECKING:
     from promisekeeper.store import DueReport, PromiseView
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -37,9 +36,29 @@ class Format(str, Enum):
 STYLE = {"overdue": "red", "due": "yellow", "kept": "green", "deviated": "magenta", "cancelled": "dim"}
 
 FIELDS = (
-    "id", "kind", "customer", "what", "quantity", "price", "currency", "due", "date_only", "original_due",
-    "renegotiated", "status", "deviations", "delivered_quantity", "charged", "fulfilled_at", "late_by_seconds",
-    "staff", "tags", "note", "parent_id", "remedied", "created",
+    "id",
+    "kind",
+    "customer",
+    "what",
+    "quantity",
+    "price",
+    "currency",
+    "due",
+    "date_only",
+    "original_due",
+    "renegotiated",
+    "status",
+    "deviations",
+    "delivered_quantity",
+    "charged",
+    "fulfilled_at",
+    "late_by_seconds",
+    "staff",
+    "tags",
+    "note",
+    "parent_id",
+    "remedied",
+    "created",
 )
 
 
@@ -128,7 +147,8 @@ def terms(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
 def verdict(p: PromiseView) -> str:
     if p.status in ("open", "overdue"):
         owed = p.quantity - p.outcome.delivered_quantity
-        return f"partial: {p.outcome.delivered_quantity} of {p.quantity} delivered, {owed} still owed ({p.status})"
+        got = p.outcome.delivered_quantity
+        return f"partial: {got} of {p.quantity} delivered, {owed} still owed ({p.status})"
     return verdict_text(p.outcome)
 
 
@@ -183,8 +203,18 @@ def row_style(p: PromiseView, now: datetime, tz: ZoneInfo) -> str:
     return STYLE.get(p.status, "")
 
 
-def promise_table(promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None) -> Table:
-    table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+def promise_table(
+    promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None
+) -> Table:
+    table = Table(
+        title=title,
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+        expand=True,
+        header_style="bold underline",
+    )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Due", no_wrap=True)
     table.add_column("Status", no_wrap=True)
@@ -195,7 +225,11 @@ def promise_table(promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, 
     for p in promises:
         kind = "" if p.kind == "delivery" else f"({p.kind}) "
         qty = f"{p.quantity} × " if p.quantity != 1 else ""
-        delivered = f" [{p.outcome.delivered_quantity} delivered]" if 0 < p.outcome.delivered_quantity < p.quantity else ""
+        delivered = (
+            f" [{p.outcome.delivered_quantity} delivered]"
+            if 0 < p.outcome.delivered_quantity < p.quantity
+            else ""
+        )
         table.add_row(
             str(p.id),
             due_cell(p.due, tz, now),
@@ -209,8 +243,9 @@ def promise_table(promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, 
     return table
 
 
-def show_promises(console: Console, fmt: Format, promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime,
-                  *, empty: str) -> None:
+def show_promises(
+    console: Console, fmt: Format, promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, *, empty: str
+) -> None:
     if fmt is Format.json:
         write_json(console, [promise_dict(p, tz) for p in promises])
     elif fmt is Format.csv:
@@ -240,7 +275,9 @@ def show_detail(console: Console, fmt: Format, p: PromiseView, tz: ZoneInfo, now
     head.add_column(style="bold")
     head.add_column(overflow="fold")
     head.add_row("Promise", f"#{p.id} ({p.kind})")
-    head.add_row("Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz)))
+    head.add_row(
+        "Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz))
+    )
     head.add_row("What", f"{p.quantity} × {p.what}" if p.quantity != 1 else p.what)
     if p.customer:
         head.add_row("Customer", p.customer)
@@ -269,8 +306,13 @@ def show_detail(console: Console, fmt: Format, p: PromiseView, tz: ZoneInfo, now
         for name in ("At", "What", "Qty", "Charged", "Note"):
             table.add_column(name, overflow="fold")
         for d in p.deliveries:
-            table.add_row(_local(d.at, tz), d.what, str(d.quantity), format_money(d.price) if d.price else "",
-                          d.note or "")
+            table.add_row(
+                _local(d.at, tz),
+                d.what,
+                str(d.quantity),
+                format_money(d.price) if d.price else "",
+                d.note or "",
+            )
         console.print(table)
     history = Table(title="History", title_justify="left")
     history.add_column("At", no_wrap=True)
@@ -300,12 +342,19 @@ def show_due(console: Console, fmt: Format, report: DueReport, tz: ZoneInfo) -> 
     if fmt is Format.csv:
         write_csv(console, [promise_dict(p, tz) for p in [*report.overdue, *report.due]])
         return
-    until = describe_due(Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz)),
-                         tz, now=report.as_of)
+    until = describe_due(
+        Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz)),
+        tz,
+        now=report.as_of,
+    )
     if not report.overdue and not report.due:
         console.print(f"Nothing overdue and nothing due until {until}.")
         return
     if report.overdue:
-        console.print(promise_table(report.overdue, tz, report.as_of, title=f"Overdue: {len(report.overdue)}"))
+        console.print(
+            promise_table(report.overdue, tz, report.as_of, title=f"Overdue: {len(report.overdue)}")
+        )
     if report.due:
-        console.print(promise_table(report.due, tz, report.as_of, title=f"Due until {until}: {len(report.due)}"))
+        console.print(
+            promise_table(report.due, tz, report.as_of, title=f"Due until {until}: {len(report.due)}")
+        )

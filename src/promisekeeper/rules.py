@@ -154,13 +154,9 @@ def assess(
         if wrong_total:
             deviations.append(Deviation("price", promised_price=terms.price, charged=charged))
     if delivered < terms.quantity and (closed_at is not None or past_due) and deliveries:
-        deviations.append(
-            Deviation("short", promised_quantity=terms.quantity, delivered_quantity=delivered)
-        )
+        deviations.append(Deviation("short", promised_quantity=terms.quantity, delivered_quantity=delivered))
     elif delivered > terms.quantity:
-        deviations.append(
-            Deviation("excess", promised_quantity=terms.quantity, delivered_quantity=delivered)
-        )
+        deviations.append(Deviation("excess", promised_quantity=terms.quantity, delivered_quantity=delivered))
 
     if cancelled:
         status = "cancelled"

@@ -92,7 +92,7 @@ def _money(minor: int | None, currency: str | None) -> Money | None:
 
 def _text(value: str | None, what: str) -> str:
     if value is None or not value.strip():
-        raise BadInput(f"{what} is empty; say what was promised, e.g. \"Hiking boots size 38\".")
+        raise BadInput(f'{what} is empty; say what was promised, e.g. "Hiking boots size 38".')
     return " ".join(value.split()) if "\n" not in value else value.strip()
 
 
@@ -138,7 +138,9 @@ def _load(session: Session, promise_id: int) -> Promise:
 
 def _deliveries(session: Session, promise_id: int) -> list[Delivery]:
     return list(
-        session.exec(select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at))).all()
+        session.exec(
+            select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at))
+        ).all()
     )
 
 
@@ -244,7 +246,9 @@ def add_promise(
         session.add(Tag(promise_id=promise.id, tag=tag))
     by = f" by {promise.staff}" if promise.staff else ""
     to = f" to {who.name}" if who else ""
-    _record(session, promise.id, clock.now, "promised", f"{terms_text(what, quantity, price, due, clock)}{to}{by}")
+    _record(
+        session, promise.id, clock.now, "promised", f"{terms_text(what, quantity, price, due, clock)}{to}{by}"
+    )
     return promise.id
 
 
@@ -257,7 +261,9 @@ def _open_promise(session: Session, promise_id: int, verb: str) -> Promise:
     return promise
 
 
-def _close(session: Session, promise: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]) -> None:
+def _close(
+    session: Session, promise: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]
+) -> None:
     promise.state = "fulfilled"
     promise.closed_at = at
     if promise.kind == "delivery" and followup_after:
@@ -282,7 +288,9 @@ def _create_followups(
             staff=parent.staff,
             parent_id=parent.id,
         )
-        _record(session, parent.id, clock.now, "followup", f"follow-up #{child} due {describe_due(due, clock.tz)}")
+        _record(
+            session, parent.id, clock.now, "followup", f"follow-up #{child} due {describe_due(due, clock.tz)}"
+        )
 
 
 def delivered_at(at: Due | None, clock: Clock) -> datetime:
@@ -309,8 +317,8 @@ def deliver(
     never recorded as earlier than the clerk can vouch for.
     """
     promise = _open_promise(session, promise_id, "delivered")
-    at = delivered_at(at, clock)
-    if at > clock.now:
+    moment = delivered_at(at, clock)
+    if moment > clock.now:
         raise BadInput("A delivery cannot be recorded in the future; give --at a moment up to now.")
     terms = _terms(promise)
     earlier = [_fulfilment(d) for d in _deliveries(session, promise_id)]
@@ -321,7 +329,7 @@ def deliver(
     session.add(
         Delivery(
             promise_id=promise_id,
-            at=at,
+            at=moment,
             what=item,
             quantity=qty,
             price_minor=charge.minor if charge else None,
@@ -330,9 +338,11 @@ def deliver(
         )
     )
     cost = f" for {format_money(charge)}" if charge else ""
-    _record(session, promise_id, clock.now, "delivered", f"{qty} × {item}{cost}" + (f" ({note})" if note else ""))
-    if closes(terms, [*earlier, Fulfilment(at=at, what=item, quantity=qty, price=charge)]):
-        _close(session, promise, clock, at, followup_after)
+    _record(
+        session, promise_id, clock.now, "delivered", f"{qty} × {item}{cost}" + (f" ({note})" if note else "")
+    )
+    if closes(terms, [*earlier, Fulfilment(at=moment, what=item, quantity=qty, price=charge)]):
+        _close(session, promise, clock, moment, followup_after)
     session.flush()
     outcome = _sync(session, promise, clock)
     if promise.state == "fulfilled":
@@ -374,14 +384,26 @@ def done(
     session.flush()
     outcome = _sync(session, promise, clock)
     detail = verdict_text(outcome) + ("; the customer is unhappy" if unhappy else "")
-    _record(session, promise_id, clock.now, "done", detail + (f" ({note.strip()})" if note and note.strip() else ""))
+    _record(
+        session,
+        promise_id,
+        clock.now,
+        "done",
+        detail + (f" ({note.strip()})" if note and note.strip() else ""),
+    )
     if unhappy and promise.parent_id is not None:
         parent = session.get(Promise, promise.parent_id)
         if parent is not None:
             parent.unhappy = True
             parent.remedied = False
             session.add(parent)
-            _record(session, parent.id or 0, clock.now, "unhappy", f"follow-up #{promise_id}: the customer is unhappy")
+            _record(
+                session,
+                parent.id or 0,
+                clock.now,
+                "unhappy",
+                f"follow-up #{promise_id}: the customer is unhappy",
+            )
     return view(session, promise_id, clock)
 
 
@@ -396,13 +418,18 @@ def amend(
     quantity: int | None = None,
     price: Money | None = None,
 ) -> PromiseView:
-    """Renegotiate the terms with the customer; the original terms stay in the history and ``original_due``."""
+    """Renegotiate the terms with the customer; the original terms stay in the history and original_due."""
     promise = _open_promise(session, promise_id, "amended")
     reason = _text(reason, "The reason")
     if due is None and what is None and quantity is None and price is None:
         raise BadInput("Nothing to amend; give at least one of --due, --what, --qty, --price.")
-    before = terms_text(promise.what, promise.quantity, _money(promise.price_minor, promise.currency),
-                        Due(promise.due, promise.date_only), clock)
+    before = terms_text(
+        promise.what,
+        promise.quantity,
+        _money(promise.price_minor, promise.currency),
+        Due(promise.due, promise.date_only),
+        clock,
+    )
     if due is not None:
         if promise.original_due is None:
             promise.original_due = promise.due
@@ -417,8 +444,13 @@ def amend(
         promise.price_minor = price.minor
         promise.currency = price.currency
     promise.renegotiated = True
-    after = terms_text(promise.what, promise.quantity, _money(promise.price_minor, promise.currency),
-                       Due(promise.due, promise.date_only), clock)
+    after = terms_text(
+        promise.what,
+        promise.quantity,
+        _money(promise.price_minor, promise.currency),
+        Due(promise.due, promise.date_only),
+        clock,
+    )
     _record(session, promise_id, clock.now, "amended", f"{before} → {after}; reason: {reason}")
     session.flush()
     deliveries = [_fulfilment(d) for d in _deliveries(session, promise_id)]
@@ -455,7 +487,13 @@ def remedy(
     promise = _load(session, promise_id)
     promise.remedied = True
     session.add(promise)
-    _record(session, promise_id, clock.now, "remedied", action + (f"; to prevent it: {prevent}" if prevent else ""))
+    _record(
+        session,
+        promise_id,
+        clock.now,
+        "remedied",
+        action + (f"; to prevent it: {prevent}" if prevent else ""),
+    )
     session.flush()
     return view(session, promise_id, clock)
 
@@ -474,7 +512,9 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
         yield ids[i : i + _CHUNK]
 
 
-def _views(session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False) -> list[PromiseView]:
+def _views(
+    session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False
+) -> list[PromiseView]:
     """Judge a batch of promises, loading their customers, tags and deliveries in a few queries."""
     ids = [p.id for p in promises if p.id is not None]
     names: dict[int, str | None] = {}
@@ -488,11 +528,17 @@ def _views(session: Session, promises: Sequence[Promise], clock: Clock, *, detai
     for chunk in _chunks(ids):
         for t in session.exec(select(Tag).where(col(Tag.promise_id).in_(chunk)).order_by(col(Tag.tag))):
             tags[t.promise_id].append(t.tag)
-        query = select(Delivery).where(col(Delivery.promise_id).in_(chunk)).order_by(col(Delivery.at), col(Delivery.id))
+        query = (
+            select(Delivery)
+            .where(col(Delivery.promise_id).in_(chunk))
+            .order_by(col(Delivery.at), col(Delivery.id))
+        )
         for d in session.exec(query):
             deliveries[d.promise_id].append(d)
         if detail:
-            events = select(Event).where(col(Event.promise_id).in_(chunk)).order_by(col(Event.at), col(Event.id))
+            events = (
+                select(Event).where(col(Event.promise_id).in_(chunk)).order_by(col(Event.at), col(Event.id))
+            )
             for e in session.exec(events):
                 history[e.promise_id].append(e)
     out = []
@@ -543,8 +589,11 @@ def view(session: Session, promise_id: int, clock: Clock, *, detail: bool = Fals
 
 def _status_clause(status: str, now: datetime) -> sa.ColumnElement[bool]:
     any_dev = sa.or_(
-        col(Promise.dev_late), col(Promise.dev_substituted), col(Promise.dev_price),
-        col(Promise.dev_short), col(Promise.dev_excess),
+        col(Promise.dev_late),
+        col(Promise.dev_substituted),
+        col(Promise.dev_price),
+        col(Promise.dev_short),
+        col(Promise.dev_excess),
     )
     active = col(Promise.state) == "active"
     fulfilled = col(Promise.state) == "fulfilled"
@@ -597,15 +646,21 @@ class DueReport:
     due: list[PromiseView]
 
 
-def due_report(session: Session, *, clock: Clock, until: datetime | None = None, staff: str | None = None) -> DueReport:
+def due_report(
+    session: Session, *, clock: Clock, until: datetime | None = None, staff: str | None = None
+) -> DueReport:
     """The morning list: overdue (most overdue first), then due up to ``until`` (default: end of today)."""
     until = until or end_of_day(clock.today, clock.tz)
     base = select(Promise).where(Promise.state == "active")
     if staff is not None:
         base = base.where(sa.func.lower(col(Promise.staff)) == staff.strip().lower())
-    overdue = session.exec(base.where(col(Promise.due) < clock.now).order_by(col(Promise.due), col(Promise.id))).all()
+    overdue = session.exec(
+        base.where(col(Promise.due) < clock.now).order_by(col(Promise.due), col(Promise.id))
+    ).all()
     due = session.exec(
-        base.where(col(Promise.due) >= clock.now, col(Promise.due) <= until).order_by(col(Promise.due), col(Promise.id))
+        base.where(col(Promise.due) >= clock.now, col(Promise.due) <= until).order_by(
+            col(Promise.due), col(Promise.id)
+        )
     ).all()
     return DueReport(clock.now, until, _views(session, overdue, clock), _views(session, due, clock))
 

@@ -166,7 +166,7 @@ _UNIT_MAX: dict[str, int] = {
     "bd": _MAX_DAYS_AHEAD * 5 // 7,
 }
 
-_F = re.ASCII
+_F = re.ASCII | re.IGNORECASE
 _RELATIVE = re.compile(r"(?:(?P<in>in)\s+|\+)?(?P<n>\d+|an?)\s*(?P<unit>[a-z]+(?: days?)?)", _F)
 _ISO_MOMENT = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[t ]"
@@ -223,13 +223,12 @@ def end_of_day(day: date, tz: ZoneInfo) -> datetime:
 
 def parse_when(text: str, clock: Clock) -> Due:
     """Parse a WHEN; raise ``BadInput`` (showing the accepted forms) for anything else."""
-    s = _normalise(text)
-    if not s:
-        raise BadInput(f"No date or time given; use e.g. {WHEN_EXAMPLES}.")
-    try:
-        return _parse(s, clock)
-    except _Unreadable:
-        raise BadInput(f"Cannot read {_quote(text)} as a date or time; use e.g. {WHEN_EXAMPLES}.") from None
+    return _parse_or_explain(
+        text,
+        clock,
+        empty=f"No date or time given; use e.g. {WHEN_EXAMPLES}.",
+        unreadable=f"as a date or time; use e.g. {WHEN_EXAMPLES}.",
+    )
 
 
 def parse_within(text: str, clock: Clock) -> datetime:
@@ -237,16 +236,13 @@ def parse_within(text: str, clock: Clock) -> datetime:
 
     Relative forms count from the clock like WHEN; an absolute date or moment is also accepted.
     """
-    s = _normalise(text)
-    if not s:
-        raise BadInput(f"No duration given; use e.g. {DURATION_EXAMPLES}.")
-    try:
-        return _parse(s, clock).moment
-    except _Unreadable:
-        raise BadInput(
-            f"Cannot read {_quote(text)} as a duration; use e.g. {DURATION_EXAMPLES}"
-            " or a date such as 2026-11-24."
-        ) from None
+    due = _parse_or_explain(
+        text,
+        clock,
+        empty=f"No duration given; use e.g. {DURATION_EXAMPLES}.",
+        unreadable=f"as a duration; use e.g. {DURATION_EXAMPLES} or a date such as 2026-11-24.",
+    )
+    return due.moment
 
 
 def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
@@ -289,7 +285,8 @@ def describe_span(seconds: float) -> str:
 
 
 def _normalise(text: str) -> str:
-    return " ".join(text.split()).lower()
+    """Whitespace collapsed; case is kept for messages and ignored by every match."""
+    return " ".join(text.split())
 
 
 def _quote(text: str) -> str:
@@ -300,6 +297,22 @@ def _quote(text: str) -> str:
     if not s.isprintable():
         s = s.encode("unicode_escape").decode("ascii")
     return f'"{s}"'
+
+
+def _parse_or_explain(text: str, clock: Clock, *, empty: str, unreadable: str) -> Due:
+    """Parse, turning "matched no form" and "beyond the calendar" into one-sentence ``BadInput``."""
+    s = _normalise(text)
+    if not s:
+        raise BadInput(empty)
+    try:
+        due = _parse(s, clock)
+    except _Unreadable:
+        raise BadInput(f"Cannot read {_quote(text)} {unreadable}") from None
+    except OverflowError:
+        due = None
+    if due is None or not _MIN_YEAR <= due.moment.year <= _MAX_YEAR:
+        raise BadInput(f"{_quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+    return due
 
 
 def _parse(s: str, clock: Clock) -> Due:
@@ -340,7 +353,7 @@ def _parse_iso_moment(m: re.Match[str], s: str, clock: Clock) -> Due:
 
 
 def _parse_offset(off: str, s: str) -> tzinfo:
-    if off == "z":
+    if off in ("z", "Z"):
         return UTC
     sign = -1 if off[0] == "-" else 1
     digits = off[1:].replace(":", "")
@@ -354,10 +367,10 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
     m = _RELATIVE.fullmatch(s)
     if m is None:
         return None
-    unit = _UNITS.get(m["unit"])
+    unit = _UNITS.get(m["unit"].lower())
     if unit is None:
         return None
-    raw = m["n"]
+    raw = m["n"].lower()
     if raw in ("a", "an"):
         if m["in"] is None or len(m["unit"]) < 3:
             return None
@@ -372,7 +385,8 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
     if unit == "w":
         return Due(end_of_day(today + timedelta(weeks=n), clock.tz), date_only=True)
     if unit == "bd":
-        return Due(end_of_day(_add_business_days(today, n, clock.country), clock.tz), True)
+        day = _add_business_days(today, n, clock.country)
+        return Due(end_of_day(day, clock.tz), date_only=True)
     delta = timedelta(hours=n) if unit == "h" else timedelta(minutes=n)
     return Due((clock.now.astimezone(UTC) + delta).astimezone(clock.tz), date_only=False)
 
@@ -380,7 +394,7 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
 def _relative_day(s: str, clock: Clock) -> date | None:
     """A date-only relative form (``3d``, ``2w``, ``2bd``) as a day, so it can take a time."""
     m = _RELATIVE.fullmatch(s)
-    if m is None or _UNITS.get(m["unit"]) not in ("d", "w", "bd"):
+    if m is None or _UNITS.get(m["unit"].lower()) not in ("d", "w", "bd"):
         return None
     due = _parse_relative(s, clock)
     return None if due is None else due.moment.astimezone(clock.tz).date()
@@ -389,16 +403,17 @@ def _relative_day(s: str, clock: Clock) -> date | None:
 def _parse_day(s: str, clock: Clock) -> date | None:
     """A date-only form, or ``None`` when it is none of them."""
     today = clock.today
-    if s in ("today", "eod"):
+    key = s.lower()
+    if key in ("today", "eod"):
         return today
-    if s == "tomorrow":
+    if key == "tomorrow":
         return today + timedelta(days=1)
-    if s == "eow":
+    if key == "eow":
         return today + timedelta(days=(6 - today.weekday()) % 7)
-    if s == "eom":
+    if key == "eom":
         return today.replace(day=calendar.monthrange(today.year, today.month)[1])
-    if s in _WEEKDAYS:
-        ahead = (_WEEKDAYS[s] - today.weekday() - 1) % 7 + 1
+    if key in _WEEKDAYS:
+        ahead = (_WEEKDAYS[key] - today.weekday() - 1) % 7 + 1
         return today + timedelta(days=ahead)
     relative = _relative_day(s, clock)
     if relative is not None:
@@ -407,11 +422,11 @@ def _parse_day(s: str, clock: Clock) -> date | None:
     if day is not None:
         return day
     prefixed = _WEEKDAY_PREFIX.fullmatch(s)
-    if prefixed is not None and prefixed["wd"] in _WEEKDAYS:
+    if prefixed is not None and prefixed["wd"].lower() in _WEEKDAYS:
         day = _parse_calendar_date(prefixed["rest"], clock)
         if day is None:
             return None
-        named = _WEEKDAYS[prefixed["wd"]]
+        named = _WEEKDAYS[prefixed["wd"].lower()]
         if day.weekday() != named:
             raise BadInput(
                 f"{_quote(s)} does not add up: {_describe_date(day)} is a "
@@ -427,7 +442,7 @@ def _parse_calendar_date(s: str, clock: Clock) -> date | None:
         return _make_date(int(m["y"]), int(m["mo"]), int(m["d"]), s)
     m = _DAY_MONTH.fullmatch(s) or _MONTH_DAY.fullmatch(s)
     if m is not None:
-        month = _MONTHS.get(m["mon"])
+        month = _MONTHS.get(m["mon"].lower())
         if month is None:
             return None
         return _dated(m["y"], month, int(m["d"]), s, clock)
@@ -471,15 +486,16 @@ def _dated(year: str | None, month: int, day: int, s: str, clock: Clock) -> date
         return None
     if not 1 <= month <= 12:
         raise BadInput(f"{_quote(s)} is not a date: there is no month {month}.")
-    if not 1 <= day <= 31:
-        raise BadInput(f"{_quote(s)} is not a date: no month has a day {day}.")
+    longest = calendar.monthrange(2000, month)[1]
+    if not 1 <= day <= longest:
+        raise BadInput(f"{_quote(s)} is not a date: {_MONTH_FULL[month - 1]} has at most {longest} days.")
     earliest = clock.today - _PAST_GRACE
-    for year_n in range(earliest.year, earliest.year + 5):
+    for year_n in range(earliest.year, earliest.year + 9):  # 29 Feb: 2100 is no leap year
         if day <= calendar.monthrange(year_n, month)[1]:
             candidate = date(year_n, month, day)
             if candidate >= earliest:
                 return _make_date(year_n, month, day, s)
-    raise BadInput(f"{_quote(s)} needs a year; use e.g. 29 Feb 2028.")  # pragma: no cover
+    raise BadInput(f"{_quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
 
 
 def _make_date(year: int, month: int, day: int, s: str) -> date:
@@ -503,7 +519,7 @@ def _parse_time(m: re.Match[str], s: str) -> time:
     if ap is not None:
         if not 1 <= hour <= 12:
             raise BadInput(f"{_quote(s)} has an impossible time; use 1am to 12pm or 00:00 to 23:59.")
-        hour = hour % 12 + (12 if ap == "p" else 0)
+        hour = hour % 12 + (12 if ap in ("p", "P") else 0)
     return _make_time(hour, minute, second, s)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -22,10 +23,18 @@ from promisekeeper.errors import PkError
 class PkGroup(TyperGroup):
     """Turns every ``PkError`` and usage error into one line on stderr and SPEC.md's exit code."""
 
-    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         debug = os.environ.get("PK_DEBUG") == "1"
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except PkError as exc:
             if debug:
                 raise
@@ -35,7 +44,8 @@ class PkGroup(TyperGroup):
                 raise
             if type(exc).__name__ == "NoArgsIsHelpError":
                 sys.exit(0)  # bare `pk` or `pk promise`: Rich printed the help while raising; not an error
-            hint = f" (see '{exc.ctx.command_path} --help')" if getattr(exc, "ctx", None) else ""
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             message = exc.format_message().rstrip(".")
             _fail(f"{message}{hint}.", exc.exit_code if exc.exit_code != 1 else 2)
         except typer.Abort:
@@ -83,7 +93,9 @@ def root(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="PK_DB", help="Database file or SQLAlchemy URL (default: the user data dir)."),
+        typer.Option(
+            "--db", envvar="PK_DB", help="Database file or SQLAlchemy URL (default: the user data dir)."
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
@@ -91,7 +103,6 @@ def root(
 ) -> None:
     """Keep every promise made to a customer: what, how many, for what price, by when."""
     ctx.obj = State(db_option=db)
-
 
 
 def main() -> None:

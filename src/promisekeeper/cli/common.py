@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from promisekeeper.render import Format
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from promisekeeper.config import Settings
+    from promisekeeper.db import Database
+    from promisekeeper.when import Clock
 
 FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output: table (for people), json or csv (for programs).")
@@ -22,16 +29,16 @@ def pick(fmt: Format, as_json: bool) -> Format:
 
 @dataclass
 class State:
-    """What every command shares for one run: settings, the clock, the database, the console."""
+    """What every command shares for one run: settings, clock, database, console (each made lazily)."""
 
     db_option: str | None = None
-    _settings: Any = None
-    _clock: Any = None
-    _db: Any = None
-    _console: Any = field(default=None)
+    _settings: Settings | None = None
+    _clock: Clock | None = None
+    _db: Database | None = None
+    _console: Console | None = None
 
     @property
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         if self._settings is None:
             from promisekeeper.config import load_settings
 
@@ -39,7 +46,7 @@ class State:
         return self._settings
 
     @property
-    def clock(self) -> Any:
+    def clock(self) -> Clock:
         if self._clock is None:
             from promisekeeper.when import Clock, clock_now
 
@@ -50,7 +57,7 @@ class State:
         return self._clock
 
     @property
-    def db(self) -> Any:
+    def db(self) -> Database:
         if self._db is None:
             from promisekeeper.db import Database
 
@@ -58,7 +65,7 @@ class State:
         return self._db
 
     @property
-    def console(self) -> Any:
+    def console(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
@@ -67,14 +74,7 @@ class State:
 
 
 def state(ctx: typer.Context) -> State:
-    root = ctx.find_root()
-    if not isinstance(root.obj, State):
-        root.obj = State()
-    return root.obj
-
-
-def state(ctx: typer.Context) -> State:
-    """The run's shared state, made on first use (also when a command is invoked without the root callback)."""
+    """The run's shared state, made on first use (also when a command runs without the root callback)."""
     root = ctx.find_root()
     if not isinstance(root.obj, State):
         root.obj = State()

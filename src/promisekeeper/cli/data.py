@@ -31,7 +31,6 @@ def demo(ctx: typer.Context) -> None:
     Example: pk demo
     """
 
-
     from promisekeeper import demo as demo_week
     from promisekeeper import store
     from promisekeeper.config import demo_db_path
@@ -48,4 +47,3 @@ def demo(ctx: typer.Context) -> None:
     st.console.print(f"{demo_week.SHOP}, a demo week in {path} (your own promises are untouched).\n")
     show_due(st.console, Format.table, report, st.settings.tz)
     st.console.print(f"\nTry: pk --db {path} check   ·   pk --db {path} promise show 2")
-

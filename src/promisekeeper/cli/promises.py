@@ -19,14 +19,21 @@ WHEN_HELP = (
     "WHEN: 2026-11-24, 24 Nov, '24 Nov 5pm', '2026-11-24 17:00', today, tomorrow, eod, eow, eom, "
     "tue, 'tue 10:00', 3d, 2w, 24h, 90min, 2bd (business days). A date alone means the end of that day."
 )
-PRICE_HELP = "PRICE: 240, 240.00, €240, '240 EUR', 'EUR 240.50', 1,234.50, $19.99 (the total for the quantity)."
+PRICE_HELP = (
+    "PRICE: 240, 240.00, €240, '240 EUR', 'EUR 240.50', 1,234.50, $19.99 (the total for the quantity)."
+)
 
 promise_app = typer.Typer(
     name="promise", help="Make, list, show, amend and cancel promises.", no_args_is_help=True
 )
 app.add_typer(promise_app)
 
-IdArg = Annotated[int, typer.Argument(help="The promise's number, as shown by pk promise list.", show_default=False)]
+IdArg = Annotated[
+    int,
+    typer.Argument(
+        metavar="ID", help="The promise's number, as shown by pk promise list.", show_default=False
+    ),
+]
 
 
 def _money(st: State, text: str | None, currency: str | None = None) -> Money | None:
@@ -38,14 +45,20 @@ def _money(st: State, text: str | None, currency: str | None = None) -> Money | 
     code = currency_code(currency) if currency else None
     money = parse_price(text, default_currency=code or st.settings.currency)
     if code and money.currency != code:
-        raise BadInput(f"The price {text!r} is in {money.currency} but --currency says {code}; give one currency.")
+        raise BadInput(
+            f"The price {text!r} is in {money.currency} but --currency says {code}; give one currency."
+        )
     return money
 
 
-def _when(st: State, text: str | None) -> Due | None:
+def _when(st: State, text: str) -> Due:
     from promisekeeper.when import parse_when
 
-    return None if text is None else parse_when(text, st.clock)
+    return parse_when(text, st.clock)
+
+
+def _maybe_when(st: State, text: str | None) -> Due | None:
+    return None if text is None else _when(st, text)
 
 
 def _show(st: State, fmt: Format, verb: str, view: PromiseView) -> None:
@@ -57,12 +70,20 @@ def _show(st: State, fmt: Format, verb: str, view: PromiseView) -> None:
 @promise_app.command("add")
 def add(
     ctx: typer.Context,
-    what: Annotated[str, typer.Argument(help="What was promised, e.g. 'Hiking boots size 38'.", show_default=False)],
-    due: Annotated[str, typer.Option("--due", "-d", help="By when (required). " + WHEN_HELP, show_default=False)],
-    customer: Annotated[str | None, typer.Option("--customer", "-c", help="To whom (created on first use).")] = None,
+    what: Annotated[
+        str, typer.Argument(help="What was promised, e.g. 'Hiking boots size 38'.", show_default=False)
+    ],
+    due: Annotated[
+        str, typer.Option("--due", "-d", help="By when (required). " + WHEN_HELP, show_default=False)
+    ],
+    customer: Annotated[
+        str | None, typer.Option("--customer", "-c", help="To whom (created on first use).")
+    ] = None,
     qty: Annotated[int, typer.Option("--qty", "-q", help="How many.")] = 1,
     price: Annotated[str | None, typer.Option("--price", "-p", help=PRICE_HELP)] = None,
-    currency: Annotated[str | None, typer.Option("--currency", help="ISO 4217 code (default: the config's).")] = None,
+    currency: Annotated[
+        str | None, typer.Option("--currency", help="ISO 4217 code (default: the config's).")
+    ] = None,
     kind: Annotated[
         str, typer.Option("--kind", help="delivery, callback, reply, followup or other.")
     ] = "delivery",
@@ -107,7 +128,9 @@ def list_(
         typer.Option("--status", help="open, overdue, kept, deviated or cancelled; repeat for several."),
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer", "-c", help="Only this customer's.")] = None,
-    staff: Annotated[str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")] = None,
+    staff: Annotated[
+        str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")
+    ] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
     tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only promises with this tag.")] = None,
     fmt: FormatOpt = Format.table,
@@ -125,11 +148,15 @@ def list_(
         views = store.list_promises(
             session, clock=st.clock, statuses=status or [], customer=customer, staff=staff, kind=kind, tag=tag
         )
-    show_promises(st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now, empty="No promises match.")
+    show_promises(
+        st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now, empty="No promises match."
+    )
 
 
 @promise_app.command("show")
-def show(ctx: typer.Context, promise_id: IdArg, fmt: FormatOpt = Format.table, as_json: JsonOpt = False) -> None:
+def show(
+    ctx: typer.Context, promise_id: IdArg, fmt: FormatOpt = Format.table, as_json: JsonOpt = False
+) -> None:
     """Show one promise: its terms, verdict, deliveries and whole history.
 
     Example: pk promise show 12 --json
@@ -147,7 +174,9 @@ def show(ctx: typer.Context, promise_id: IdArg, fmt: FormatOpt = Format.table, a
 def amend(
     ctx: typer.Context,
     promise_id: IdArg,
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why, as agreed with the customer (required).")],
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why, as agreed with the customer (required).")
+    ],
     due: Annotated[str | None, typer.Option("--due", "-d", help="The new due. " + WHEN_HELP)] = None,
     what: Annotated[str | None, typer.Option("--what", help="The new item.")] = None,
     qty: Annotated[int | None, typer.Option("--qty", "-q", help="The new quantity.")] = None,
@@ -168,7 +197,7 @@ def amend(
             clock=st.clock,
             promise_id=promise_id,
             reason=reason,
-            due=_when(st, due),
+            due=_maybe_when(st, due),
             what=what,
             quantity=qty,
             price=_money(st, price),
@@ -200,9 +229,15 @@ def cancel(
 def deliver(
     ctx: typer.Context,
     promise_id: IdArg,
-    what: Annotated[str | None, typer.Option("--what", help="What was handed over, if not the promised item.")] = None,
-    qty: Annotated[int | None, typer.Option("--qty", "-q", help="How many (default: all still owed).")] = None,
-    price: Annotated[str | None, typer.Option("--price", "-p", help="What was charged. " + PRICE_HELP)] = None,
+    what: Annotated[
+        str | None, typer.Option("--what", help="What was handed over, if not the promised item.")
+    ] = None,
+    qty: Annotated[
+        int | None, typer.Option("--qty", "-q", help="How many (default: all still owed).")
+    ] = None,
+    price: Annotated[
+        str | None, typer.Option("--price", "-p", help="What was charged. " + PRICE_HELP)
+    ] = None,
     at: Annotated[str | None, typer.Option("--at", help="When, if not now. " + WHEN_HELP)] = None,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
     no_followup: Annotated[bool, typer.Option("--no-followup", help="Create no follow-up promises.")] = False,
@@ -228,7 +263,7 @@ def deliver(
             what=what,
             quantity=qty,
             price=_money(st, price),
-            at=_when(st, at),
+            at=_maybe_when(st, at),
             note=note,
             followup_after=() if no_followup else st.settings.followup_after,
         )
@@ -272,7 +307,9 @@ def remedy(
     ctx: typer.Context,
     promise_id: IdArg,
     action: Annotated[str, typer.Option("--action", "-a", help="What was done to make it right (required).")],
-    prevent: Annotated[str | None, typer.Option("--prevent", help="What will stop it happening again.")] = None,
+    prevent: Annotated[
+        str | None, typer.Option("--prevent", help="What will stop it happening again.")
+    ] = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:

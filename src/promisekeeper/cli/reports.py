@@ -16,9 +16,13 @@ def due(
     ctx: typer.Context,
     within: Annotated[
         str | None,
-        typer.Option("--within", "-w", help="Widen the window: 2d, 1w, 24h, 2bd (default: until the end of today)."),
+        typer.Option(
+            "--within", "-w", help="Widen the window: 2d, 1w, 24h, 2bd (default: until the end of today)."
+        ),
     ] = None,
-    staff: Annotated[str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")] = None,
+    staff: Annotated[
+        str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")
+    ] = None,
     fail_on_overdue: Annotated[
         bool, typer.Option("--fail-on-overdue", help="Exit 1 when anything is overdue (for monitoring).")
     ] = False,
@@ -47,7 +51,9 @@ def due(
 @app.command("check")
 def check(
     ctx: typer.Context,
-    since: Annotated[str | None, typer.Option("--since", help="Only promises due since then (a WHEN).")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only promises due since then (a WHEN).")
+    ] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include the promises already remedied.")] = False,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -67,6 +73,10 @@ def check(
     with st.db.session(write=False) as session:
         views = store.check(session, clock=st.clock, since=start, include_remedied=all_)
     show_promises(
-        st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now,
+        st.console,
+        pick(fmt, as_json),
+        views,
+        st.settings.tz,
+        st.clock.now,
         empty="Nothing to put right: no deviated or overdue promise without a remedy.",
     )

@@ -1,0 +1,59 @@
+"""CLI fixtures: each test gets its own database, config path, data dir and a pinned clock."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from promisekeeper.cli import app
+
+NOW = "2026-11-22T10:00:00+01:00"  # a Sunday morning in Berlin
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "PK_DB": str(tmp_path / "promises.db"),
+        "PK_CONFIG": str(tmp_path / "config.toml"),
+        "PK_TZ": "Europe/Berlin",
+        "PK_NOW": NOW,
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "PK_DEBUG": "",
+    }
+
+
+Pk = Callable[..., Result]
+
+
+@pytest.fixture
+def pk(cli_env: dict[str, str]) -> Pk:
+    """Run ``pk ARGS`` in-process; ``now=`` moves the clock for that one call."""
+    runner = CliRunner()
+
+    def run(*args: str, now: str | None = None, env: dict[str, str] | None = None) -> Result:
+        e = {**cli_env, **(env or {})}
+        if now is not None:
+            e["PK_NOW"] = now
+        return runner.invoke(app, list(args), env=e)
+
+    return run
+
+
+@pytest.fixture
+def pkj(pk: Pk) -> Callable[..., Any]:
+    """Run ``pk ARGS --json``, assert success and return the parsed JSON."""
+
+    def run(*args: str, now: str | None = None) -> Any:
+        result = pk(*args, "--json", now=now)
+        assert result.exit_code == 0, result.stderr + result.stdout
+        return json.loads(result.stdout)
+
+    return run
