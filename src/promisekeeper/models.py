@@ -137,3 +137,24 @@ class Remedy(SQLModel, table=True):
     at: datetime = moment()
     action: str
     prevent: str | None = None
+
+
+class SentReport(SQLModel, table=True):
+    """One morning mail that the SMTP server accepted: when, to whom, and how many of each section."""
+
+    __tablename__ = "sent_report"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = moment(index=True)
+    recipients: str  # the envelope recipients, joined with ", "
+    subject: str
+    overdue: int = 0
+    due: int = 0
+
+
+class SentItem(SQLModel, table=True):
+    """A promise in a sent report and the section it was in (``overdue`` or ``due``): for ``--only-new``."""
+
+    __tablename__ = "sent_item"
+    report_id: int = Field(foreign_key="sent_report.id", primary_key=True)
+    promise_id: int = Field(foreign_key="promise.id", primary_key=True, index=True)
+    section: str = Field(max_length=8)

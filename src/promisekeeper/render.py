@@ -21,10 +21,11 @@ from rich.text import Text
 
 from promisekeeper.money import Money, format_amount, format_money
 from promisekeeper.rules import verdict_text
-from promisekeeper.when import Due, describe_due, end_of_day
+from promisekeeper.when import Due, describe_due, describe_span, end_of_day
 
 if TYPE_CHECKING:
-    from promisekeeper.store import DueReport, PromiseView
+    from promisekeeper.report import Figures, StatsReport
+    from promisekeeper.store import CustomerView, DueReport, PromiseView
 
 
 class Format(StrEnum):
@@ -358,3 +359,196 @@ def show_due(console: Console, fmt: Format, report: DueReport, tz: ZoneInfo) -> 
         console.print(
             promise_table(report.due, tz, report.as_of, title=f"Due until {until}: {len(report.due)}")
         )
+
+
+# --- customers -------------------------------------------------------------------------------------
+
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "note",
+    "promises",
+    "kept",
+    "deviated",
+    "overdue",
+    "open",
+    "cancelled",
+    "kept_rate",
+)
+
+
+def customer_dict(c: CustomerView, tz: ZoneInfo, *, history: bool = False) -> dict[str, Any]:
+    from promisekeeper.report import rate
+
+    t = c.tally
+    out: dict[str, Any] = {
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "note": c.note,
+        "promises": t.promises,
+        "kept": t.kept,
+        "deviated": t.deviated,
+        "overdue": t.overdue,
+        "open": t.open,
+        "cancelled": t.cancelled,
+        "kept_rate": rate(t.kept, t.fulfilled),
+    }
+    if history:
+        out["history"] = [promise_dict(p, tz) for p in c.history]
+    return out
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def show_customers(console: Console, fmt: Format, customers: Sequence[CustomerView], tz: ZoneInfo) -> None:
+    rows = [customer_dict(c, tz) for c in customers]
+    if fmt is Format.json:
+        write_json(console, rows)
+    elif fmt is Format.csv:
+        write_csv(console, rows, CUSTOMER_FIELDS)
+    elif not rows:
+        console.print("No customers yet; they are created by pk promise add -c NAME or pk customer add NAME.")
+    else:
+        table = Table(box=None, pad_edge=False, header_style="bold underline")
+        for name, justify in (
+            ("Customer", "left"),
+            ("Email", "left"),
+            ("Phone", "left"),
+            ("Promises", "right"),
+            ("Kept", "right"),
+            ("Deviated", "right"),
+            ("Overdue", "right"),
+            ("Open", "right"),
+            ("Kept rate", "right"),
+        ):
+            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        for r in rows:
+            table.add_row(
+                r["name"],
+                r["email"] or "",
+                r["phone"] or "",
+                str(r["promises"]),
+                str(r["kept"]),
+                str(r["deviated"]),
+                str(r["overdue"]),
+                str(r["open"]),
+                percent(r["kept_rate"]),
+            )
+        console.print(table)
+
+
+def show_customer(console: Console, fmt: Format, c: CustomerView, tz: ZoneInfo, now: datetime) -> None:
+    """A customer's contact details, track record and every promise made to them."""
+    if fmt is Format.json:
+        write_json(console, customer_dict(c, tz, history=True))
+        return
+    if fmt is Format.csv:
+        write_csv(console, [promise_dict(p, tz) for p in c.history])
+        return
+    data = customer_dict(c, tz)
+    head = Table.grid(padding=(0, 2))
+    head.add_column(style="bold")
+    head.add_column(overflow="fold")
+    head.add_row("Customer", c.name or "")
+    for label, key in (("Email", "email"), ("Phone", "phone"), ("Note", "note")):
+        if data[key]:
+            head.add_row(label, data[key])
+    head.add_row(
+        "Track record",
+        f"{plural(data['promises'], 'promise')}: {data['kept']} kept, {data['deviated']} deviated, "
+        f"{data['overdue']} overdue, "
+        f"{data['open']} open, {data['cancelled']} cancelled; kept rate {percent(data['kept_rate'])}",
+    )
+    console.print(head)
+    if c.history:
+        console.print(promise_table(c.history, tz, now, title="Promises"))
+
+
+# --- stats -----------------------------------------------------------------------------------------
+
+FIGURE_FIELDS = (
+    "promises",
+    "fulfilled",
+    "kept",
+    "deviated",
+    "overdue",
+    "open",
+    "cancelled",
+    "renegotiated",
+    "kept_rate",
+    "on_time_rate",
+    "in_full_rate",
+    "at_price_rate",
+    "avg_late_seconds",
+)
+
+
+def figures_dict(f: Figures) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in FIGURE_FIELDS}
+
+
+def bar(value: float | None, width: int = 8) -> Text:
+    """A kept-rate bar for the terminal: filled share in green, the rest dim."""
+    if value is None:
+        return Text("")
+    filled = round(value * width)
+    return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
+
+
+def show_stats(console: Console, fmt: Format, report: StatsReport, tz: ZoneInfo) -> None:
+    period = {"since": iso(report.since, tz), "until": iso(report.until, tz), "by": report.by}
+    if fmt is Format.json:
+        write_json(
+            console,
+            {
+                "period": period,
+                **figures_dict(report.total),
+                "by": [{"key": f.key, **figures_dict(f)} for f in report.rows],
+            },
+        )
+        return
+    rows = [
+        {"key": "total", **figures_dict(report.total)},
+        *({"key": f.key, **figures_dict(f)} for f in report.rows),
+    ]
+    if fmt is Format.csv:
+        write_csv(console, rows, ("key", *FIGURE_FIELDS))
+        return
+    t = report.total
+    since = f"since {report.since.astimezone(tz):%a %d %b %Y}" if report.since else "all time"
+    if not t.promises:
+        console.print(f"No promises settled or due {since}.")
+        return
+    late = f"; late ones by {describe_span(t.avg_late_seconds)} on average" if t.avg_late_seconds else ""
+    console.print(
+        f"[bold]{plural(t.promises, 'promise')}[/bold] ({since}): {t.fulfilled} fulfilled — {t.kept} kept, "
+        f"{t.deviated} deviated; {t.overdue} overdue, {t.cancelled} cancelled, "
+        f"{t.renegotiated} renegotiated{late}."
+    )
+    table = Table(box=None, pad_edge=False, header_style="bold underline", padding=(0, 1, 0, 1))
+    table.add_column((report.by or "period").capitalize(), overflow="fold", min_width=8)
+    table.add_column("Promises", justify="right", no_wrap=True)
+    table.add_column("Kept", no_wrap=True)
+    for name in ("On time", "In full", "At price", "Overdue", "Avg late"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for f in [report.total, *report.rows]:
+        table.add_row(
+            f.key if f.key is not None else "all",
+            str(f.promises),
+            Text(f"{percent(f.kept_rate):>4} ") + bar(f.kept_rate),
+            percent(f.on_time_rate),
+            percent(f.in_full_rate),
+            percent(f.at_price_rate),
+            str(f.overdue),
+            short_span(f.avg_late_seconds) if f.avg_late_seconds else "",
+            style="bold" if f is report.total else "",
+        )
+    console.print(table)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+import math
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from promisekeeper.money import Money, currency_digits, format_money
@@ -113,8 +114,14 @@ def default_charge(terms: Terms, deliveries: Sequence[Fulfilment], quantity: int
             Decimal(0),
         )
         return Money(max(terms.price.amount - paid, Decimal(0)), terms.price.currency)
+    # Round the running total, not each share: rounding errors then never accumulate.
     step = Decimal(1).scaleb(-currency_digits(terms.price.currency))
-    share = (terms.price.amount * quantity / terms.quantity).quantize(step, rounding=ROUND_HALF_EVEN)
+    price, whole = terms.price.amount, terms.quantity
+
+    def upto(n: int) -> Decimal:
+        return (price * n / whole).quantize(step, rounding=ROUND_HALF_EVEN)
+
+    share = upto(delivered + quantity) - upto(delivered)
     return Money(share, terms.price.currency)
 
 
@@ -129,21 +136,23 @@ def assess(
     """Judge a promise.
 
     ``closed_at`` is when the promise was closed as fulfilled (the delivery completing the quantity,
-    or ``pk done``); ``None`` while it is still owed. A cancelled promise is ``cancelled`` whatever
+    or ``pk done``); ``None`` while it is still owed or when it was cancelled. A cancelled promise is ``cancelled`` whatever
     was delivered before. ``short`` shows once the promise is closed or past due; price is judged on
     the total once the promise is closed.
     """
     delivered = sum(d.quantity for d in deliveries)
     charged = total_charged(deliveries)
-    fulfilled_at = closed_at
+    # Instants are compared in UTC: two datetimes in one ZoneInfo compare by wall clock across DST.
+    due = terms.due.astimezone(UTC)
+    fulfilled_at = closed_at.astimezone(UTC) if closed_at is not None else None
     if closed_at is not None and deliveries:
-        fulfilled_at = max(d.at for d in deliveries)
-    past_due = now > terms.due
+        fulfilled_at = max(d.at.astimezone(UTC) for d in deliveries)
+    past_due = now.astimezone(UTC) > due
 
     deviations: list[Deviation] = []
     late_by: int | None = None
-    if fulfilled_at is not None and fulfilled_at > terms.due:
-        late_by = int((fulfilled_at - terms.due).total_seconds())
+    if fulfilled_at is not None and fulfilled_at > due:
+        late_by = max(1, int((fulfilled_at - due).total_seconds()))  # late is never "late by 0 s"
         deviations.append(Deviation("late", late_seconds=late_by))
     for d in deliveries:
         if not same_item(d.what, terms.what):

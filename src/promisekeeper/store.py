@@ -12,12 +12,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from promisekeeper.errors import BadInput, NotFound
-from promisekeeper.models import Customer, Delivery, Event, Promise, Remedy, Tag
+from promisekeeper.models import Customer, Delivery, Event, Promise, Remedy, SentItem, SentReport, Tag
 from promisekeeper.money import Money, format_money
 from promisekeeper.rules import (
     KINDS,
@@ -151,22 +152,30 @@ def _sync(session: Session, promise: Promise, clock: Clock) -> Outcome:
         _terms(promise),
         deliveries,
         now=clock.now,
-        closed_at=promise.closed_at,
+        closed_at=promise.closed_at if promise.state == "fulfilled" else None,
         cancelled=promise.state == "cancelled",
     )
-    kinds = set(outcome.deviation_kinds)
-    promise.fulfilled_at = outcome.fulfilled_at
-    promise.delivered_quantity = outcome.delivered_quantity
-    promise.charged_minor = outcome.charged.minor if outcome.charged else None
-    promise.charged_currency = outcome.charged.currency if outcome.charged else None
-    promise.late_seconds = outcome.late_by_seconds
-    promise.dev_late = "late" in kinds
-    promise.dev_substituted = "substituted" in kinds
-    promise.dev_price = "price" in kinds
-    promise.dev_short = "short" in kinds and promise.closed_at is not None
-    promise.dev_excess = "excess" in kinds
+    for name, value in outcome_columns(outcome, fulfilled=promise.state == "fulfilled").items():
+        setattr(promise, name, value)
     session.add(promise)
     return outcome
+
+
+def outcome_columns(outcome: Outcome, *, fulfilled: bool) -> dict[str, Any]:
+    """The outcome columns of a promise as stored for the queries; the bulk import writes the same."""
+    kinds = set(outcome.deviation_kinds)
+    return {
+        "fulfilled_at": outcome.fulfilled_at,
+        "delivered_quantity": outcome.delivered_quantity,
+        "charged_minor": outcome.charged.minor if outcome.charged else None,
+        "charged_currency": outcome.charged.currency if outcome.charged else None,
+        "late_seconds": outcome.late_by_seconds,
+        "dev_late": "late" in kinds,
+        "dev_substituted": "substituted" in kinds,
+        "dev_price": "price" in kinds,
+        "dev_short": "short" in kinds and fulfilled,
+        "dev_excess": "excess" in kinds,
+    }
 
 
 # --- customers -------------------------------------------------------------------------------------
@@ -199,6 +208,90 @@ def customer_for(session: Session, name: str | None, *, now: datetime) -> Custom
         session.add(customer)
         session.flush()
     return customer
+
+
+def _contact(value: str | None, kind: str) -> str | None:
+    """Light validation of an email address or phone number: catch typos, not police formats."""
+    value = _optional(value)
+    if value is None:
+        return None
+    if kind == "email":
+        local, _, domain = value.partition("@")
+        if not local or "." not in domain or " " in value or domain.startswith(".") or domain.endswith("."):
+            raise BadInput(f"{value!r} does not look like an email address; use e.g. anna@example.com.")
+    elif sum(c.isdigit() for c in value) < 3 or any(not (c.isdigit() or c in " +-()./") for c in value):
+        raise BadInput(f"{value!r} does not look like a phone number; use digits, spaces and + - ( ) only.")
+    return value
+
+
+def add_customer(
+    session: Session,
+    *,
+    clock: Clock,
+    name: str,
+    email: str | None = None,
+    phone: str | None = None,
+    note: str | None = None,
+) -> tuple[Customer, bool]:
+    """Create a customer, or fill in the details of one already known; return it and whether it is new."""
+    name = " ".join(_text(name, "The customer's name").split())
+    customer = find_customer(session, name)
+    created = customer is None
+    if customer is None:
+        customer = Customer(name=name, name_key=customer_key(name), created=clock.now)
+    if email is not None:
+        customer.email = _contact(email, "email")
+    if phone is not None:
+        customer.phone = _contact(phone, "phone")
+    if note is not None:
+        customer.note = _optional(note)
+    session.add(customer)
+    session.flush()
+    return customer, created
+
+
+FORGOTTEN = "(forgotten customer)"
+
+
+def forget_customer(session: Session, *, clock: Clock, name: str) -> int:
+    """Erase a customer's name and contact details everywhere, keeping their promises anonymised.
+
+    The name is also scrubbed from every text that mentions it (history, notes, deliveries,
+    remedies) of that customer's promises. Returns how many promises were anonymised.
+    """
+    import re
+
+    customer = get_customer(session, name)
+    pattern = re.compile(re.escape(customer.name or name), re.IGNORECASE)
+    ids = list(session.exec(select(Promise.id).where(Promise.customer_id == customer.id)).all())
+
+    def scrub(text: str | None) -> str | None:
+        return pattern.sub(FORGOTTEN, text) if text else text
+
+    for chunk in _chunks([i for i in ids if i is not None]):
+        for promise in session.exec(select(Promise).where(col(Promise.id).in_(chunk))):
+            promise.what, promise.note = scrub(promise.what) or promise.what, scrub(promise.note)
+            session.add(promise)
+        for event in session.exec(select(Event).where(col(Event.promise_id).in_(chunk))):
+            event.detail = scrub(event.detail)
+            session.add(event)
+        for delivery in session.exec(select(Delivery).where(col(Delivery.promise_id).in_(chunk))):
+            delivery.what, delivery.note = scrub(delivery.what) or delivery.what, scrub(delivery.note)
+            session.add(delivery)
+        for fix in session.exec(select(Remedy).where(col(Remedy.promise_id).in_(chunk))):
+            fix.action, fix.prevent = scrub(fix.action) or fix.action, scrub(fix.prevent)
+            session.add(fix)
+        for pid in chunk:
+            _record(
+                session, pid, clock.now, "forgotten", "the customer's name and contact details were erased"
+            )
+    customer.name = None
+    customer.name_key = None
+    customer.email = customer.phone = customer.note = None
+    customer.forgotten_at = clock.now
+    session.add(customer)
+    session.flush()
+    return len(ids)
 
 
 # --- writes ----------------------------------------------------------------------------------------
@@ -498,6 +591,16 @@ def remedy(
     return view(session, promise_id, clock)
 
 
+def latest_remedy(session: Session, *, promise_id: int) -> tuple[str, str | None] | None:
+    """The most recent remedy of a promise: what was done, and what will prevent it."""
+    fix = session.exec(
+        select(Remedy)
+        .where(Remedy.promise_id == promise_id)
+        .order_by(col(Remedy.at).desc(), col(Remedy.id).desc())
+    ).first()
+    return (fix.action, fix.prevent) if fix else None
+
+
 def record_event(session: Session, *, promise_id: int, at: datetime, event: str, detail: str | None) -> None:
     """Append a history event (e.g. a notice drafted, a report mailed) to an existing promise."""
     _load(session, promise_id)
@@ -548,7 +651,7 @@ def _views(
             _terms(p),
             [_fulfilment(d) for d in deliveries[pid]],
             now=clock.now,
-            closed_at=p.closed_at,
+            closed_at=p.closed_at if p.state == "fulfilled" else None,
             cancelled=p.state == "cancelled",
         )
         out.append(
@@ -639,6 +742,186 @@ def list_promises(
 
 
 @dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts over a set of promises, as SQL aggregated them (see ``_tally_columns``)."""
+
+    promises: int = 0
+    kept: int = 0
+    deviated: int = 0
+    overdue: int = 0
+    open: int = 0
+    cancelled: int = 0
+    on_time: int = 0
+    in_full: int = 0
+    at_price: int = 0
+    late: int = 0
+    late_seconds: int = 0
+    renegotiated: int = 0
+
+    @property
+    def fulfilled(self) -> int:
+        return self.kept + self.deviated
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(getattr(self, f) + getattr(other, f) for f in TALLY_FIELDS))
+
+
+TALLY_FIELDS = tuple(Tally.__dataclass_fields__)
+
+
+def _tally_columns(now: datetime) -> list[sa.Label[int]]:
+    def count(cond: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((cond, 1), else_=0)), 0)
+
+    fulfilled = col(Promise.state) == "fulfilled"
+    return [
+        sa.func.count().label("promises"),
+        count(_status_clause("kept", now)).label("kept"),
+        count(_status_clause("deviated", now)).label("deviated"),
+        count(_status_clause("overdue", now)).label("overdue"),
+        count(_status_clause("open", now)).label("open"),
+        count(_status_clause("cancelled", now)).label("cancelled"),
+        count(sa.and_(fulfilled, sa.not_(col(Promise.dev_late)))).label("on_time"),
+        count(sa.and_(fulfilled, sa.not_(col(Promise.dev_short)), sa.not_(col(Promise.dev_excess)))).label(
+            "in_full"
+        ),
+        count(sa.and_(fulfilled, sa.not_(col(Promise.dev_price)))).label("at_price"),
+        count(sa.and_(fulfilled, col(Promise.dev_late))).label("late"),
+        sa.func.coalesce(
+            sa.func.sum(
+                sa.case((sa.and_(fulfilled, col(Promise.dev_late)), col(Promise.late_seconds)), else_=0)
+            ),
+            0,
+        ).label("late_seconds"),
+        count(col(Promise.renegotiated) == sa.true()).label("renegotiated"),
+    ]
+
+
+def _tally(row: Any) -> Tally:
+    return Tally(*(int(getattr(row, f) or 0) for f in TALLY_FIELDS))
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    name: str | None
+    email: str | None
+    phone: str | None
+    note: str | None
+    tally: Tally
+    history: tuple[PromiseView, ...] = ()
+
+
+def customer_list(session: Session, *, clock: Clock) -> list[CustomerView]:
+    """Every customer (forgotten ones excluded) with their track record, by name."""
+    counts = {
+        row.customer_id: _tally(row)
+        for row in session.execute(
+            sa.select(col(Promise.customer_id), *_tally_columns(clock.now))
+            .where(col(Promise.customer_id).is_not(None))
+            .group_by(col(Promise.customer_id))
+        )
+    }
+    customers = session.exec(
+        select(Customer).where(col(Customer.name).is_not(None)).order_by(col(Customer.name_key))
+    ).all()
+    return [CustomerView(c.name, c.email, c.phone, c.note, counts.get(c.id, Tally())) for c in customers]
+
+
+def customer_detail(session: Session, *, clock: Clock, name: str) -> CustomerView:
+    """One customer's contact details, track record and every promise made to them."""
+    customer = get_customer(session, name)
+    row = session.execute(
+        sa.select(*_tally_columns(clock.now)).where(col(Promise.customer_id) == customer.id)
+    ).one()
+    promises = session.exec(
+        select(Promise).where(Promise.customer_id == customer.id).order_by(col(Promise.due), col(Promise.id))
+    ).all()
+    return CustomerView(
+        customer.name,
+        customer.email,
+        customer.phone,
+        customer.note,
+        _tally(row),
+        tuple(_views(session, promises, clock)),
+    )
+
+
+STATS_BY = ("week", "month", "staff", "kind", "customer")
+_BUCKET = 900  # seconds: every time zone's offset is a multiple of 15 minutes
+
+
+def _settled() -> sa.ColumnElement[datetime]:
+    """When a promise's fate was decided: fulfilled, cancelled, or (still owed) its due moment."""
+    return sa.case(
+        (col(Promise.state) == "fulfilled", col(Promise.fulfilled_at)),
+        (col(Promise.state) == "cancelled", col(Promise.closed_at)),
+        else_=col(Promise.due),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatsResult:
+    since: datetime | None
+    until: datetime
+    total: Tally
+    by: list[tuple[str, Tally]]
+
+
+def stats(
+    session: Session, *, clock: Clock, since: datetime | None = None, by: str | None = None
+) -> StatsResult:
+    """The track record of the promises settled (or fallen due) between ``since`` and now, in SQL.
+
+    ``by`` breaks it down per local week or month, staff, kind or customer; the week and month
+    buckets are summed in 15-minute UTC steps in SQL and rolled up in the shop's zone here.
+    """
+    settled = _settled()
+    period = [settled <= clock.now]
+    if since is not None:
+        period.append(settled >= since)
+    columns = _tally_columns(clock.now)
+    total = _tally(session.execute(sa.select(*columns).where(*period)).one())
+    rows: list[tuple[str, Tally]] = []
+    if by is not None:
+        if by not in STATS_BY:
+            raise BadInput(f"Unknown breakdown {by!r}; use one of {', '.join(STATS_BY)}.")
+        if by in ("week", "month"):
+            bucket = sa.cast(sa.extract("epoch", settled), sa.BigInteger) // _BUCKET
+            merged: dict[str, Tally] = {}
+            query = sa.select(bucket.label("k"), *columns).where(*period).group_by(bucket)
+            for row in session.execute(query):
+                local = datetime.fromtimestamp(int(row.k) * _BUCKET, tz=clock.tz)
+                if by == "week":
+                    year, week, _ = local.isocalendar()
+                    key = f"{year}-W{week:02d}"
+                else:
+                    key = f"{local.year}-{local.month:02d}"
+                merged[key] = merged.get(key, Tally()) + _tally(row)
+            rows = sorted(merged.items())
+        else:
+            key_col = {
+                "staff": col(Promise.staff),
+                "kind": col(Promise.kind),
+                "customer": col(Promise.customer_id),
+            }[by]
+            found = [
+                (row.k, _tally(row))
+                for row in session.execute(
+                    sa.select(key_col.label("k"), *columns).where(*period).group_by(key_col)
+                )
+            ]
+            if by == "customer":
+                names = dict(session.execute(sa.select(col(Customer.id), col(Customer.name))).tuples().all())
+                rows = [
+                    (names.get(k) or FORGOTTEN if k is not None else "(no customer)", t) for k, t in found
+                ]
+            else:
+                rows = [(str(k) if k else "(none)", t) for k, t in found]
+            rows.sort(key=lambda kt: (-kt[1].promises, kt[0]))
+    return StatsResult(since=since, until=clock.now, total=total, by=rows)
+
+
+@dataclass(frozen=True, slots=True)
 class DueReport:
     as_of: datetime
     until: datetime
@@ -679,3 +962,57 @@ def check(
         query = query.where(col(Promise.due) >= since)
     promises = session.exec(query.order_by(col(Promise.remedied), col(Promise.due), col(Promise.id))).all()
     return _views(session, promises, clock)
+
+
+# --- sent-log --------------------------------------------------------------------------------------
+
+
+def last_sent_at(session: Session) -> datetime | None:
+    """When a report was last mailed successfully; ``None`` before the first."""
+    latest: datetime | None = session.exec(select(sa.func.max(col(SentReport.at)))).one()
+    return latest
+
+
+def newly_overdue_report(session: Session, *, clock: Clock) -> DueReport:
+    """The overdue promises no sent report has listed as overdue since they last fell due (``--only-new``).
+
+    Judged per promise rather than by "due after the last mail": a promise entered late with a past due
+    is new too, and one renegotiated to a later date that slips again is new again.
+    """
+    told = (
+        select(SentItem.promise_id)
+        .join(SentReport, col(SentReport.id) == col(SentItem.report_id))
+        .where(
+            col(SentItem.promise_id) == col(Promise.id),
+            col(SentItem.section) == "overdue",
+            col(SentReport.at) > col(Promise.due),
+        )
+    )
+    query = select(Promise).where(
+        col(Promise.state) == "active", col(Promise.due) < clock.now, sa.not_(sa.exists(told))
+    )
+    promises = session.exec(query.order_by(col(Promise.due), col(Promise.id))).all()
+    return DueReport(clock.now, end_of_day(clock.today, clock.tz), _views(session, promises, clock), [])
+
+
+def record_sent(
+    session: Session,
+    *,
+    at: datetime,
+    recipients: Sequence[str],
+    subject: str,
+    overdue: Sequence[int],
+    due: Sequence[int],
+) -> int:
+    """Log a report the mail server accepted, and note in each listed promise's history that the owner
+    was told (``pk promise show``); call only after the send succeeded. Returns the report's id."""
+    to = ", ".join(recipients)
+    report = SentReport(at=at, recipients=to, subject=subject, overdue=len(overdue), due=len(due))
+    session.add(report)
+    session.flush()
+    assert report.id is not None
+    for section, ids, words in (("overdue", overdue, "as overdue"), ("due", due, "as due today")):
+        for promise_id in dict.fromkeys(ids):
+            session.add(SentItem(report_id=report.id, promise_id=promise_id, section=section))
+            _record(session, promise_id, at, "notified", f"mailed to {to} {words}")
+    return report.id

@@ -231,6 +231,14 @@ def parse_when(text: str, clock: Clock) -> Due:
     )
 
 
+def parse_since(text: str, clock: Clock) -> datetime:
+    """Parse a WHEN as the start of a period (``--since``): a date alone means that day's first moment."""
+    due = parse_when(text, clock)
+    if not due.date_only:
+        return due.moment
+    return _wall(due.moment.astimezone(clock.tz).date(), time.min, clock.tz)
+
+
 def parse_within(text: str, clock: Clock) -> datetime:
     """Parse a DURATION for ``due --within``: the end of the window (a date-only result: end of that day).
 

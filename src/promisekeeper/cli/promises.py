@@ -323,3 +323,31 @@ def remedy(
     with st.db.session() as session:
         view = store.remedy(session, clock=st.clock, promise_id=promise_id, action=action, prevent=prevent)
     _show(st, pick(fmt, as_json), "remedy", view)
+
+
+@app.command("notice")
+def notice(ctx: typer.Context, promise_id: IdArg) -> None:
+    """Draft the honest message to the customer for a late, changed or deviated promise.
+
+    What was promised, what happened, the new date or the remedy, plainly. The draft is printed to paste
+    or send, and the history records that a notice was drafted.
+
+    Example: pk notice 12 | mail -s "Your boots" anna@example.com
+    """
+    from promisekeeper import store
+    from promisekeeper.report import notice_text
+
+    st = state(ctx)
+    with st.db.session() as session:
+        view = store.view(session, promise_id, st.clock)
+        fix = store.latest_remedy(session, promise_id=promise_id)
+        remedy = (
+            None if fix is None else fix[0] + (f" So it does not happen again: {fix[1]}" if fix[1] else "")
+        )
+        text = notice_text(
+            view, shop=st.settings.shop_name, tz=st.settings.tz, now=st.clock.now, remedy=remedy
+        )
+        store.record_event(
+            session, promise_id=promise_id, at=st.clock.now, event="notice", detail=text.splitlines()[2]
+        )
+    st.console.file.write(text)

@@ -66,10 +66,10 @@ def check(
     """
     from promisekeeper import store
     from promisekeeper.render import show_promises
-    from promisekeeper.when import parse_when
+    from promisekeeper.when import parse_since
 
     st = state(ctx)
-    start = parse_when(since, st.clock).moment if since is not None else None
+    start = parse_since(since, st.clock) if since is not None else None
     with st.db.session(write=False) as session:
         views = store.check(session, clock=st.clock, since=start, include_remedied=all_)
     show_promises(
@@ -80,3 +80,35 @@ def check(
         st.clock.now,
         empty="Nothing to put right: no deviated or overdue promise without a remedy.",
     )
+
+
+@app.command("stats")
+def stats(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Start of the period (a WHEN); default: all time.")
+    ] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Break down by week, month, staff, kind or customer.")
+    ] = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """The track record: kept rate (kept ÷ fulfilled), on-time, in-full and at-price rates, average lateness.
+
+    A promise counts in the period when it was fulfilled or cancelled in it, or, still owed, fell due in it.
+
+    Example: pk stats --since 2026-11-01 --by week
+
+    Example: pk stats --by staff --json
+    """
+    from promisekeeper import store
+    from promisekeeper.render import show_stats
+    from promisekeeper.report import stats_report
+    from promisekeeper.when import parse_since
+
+    st = state(ctx)
+    begin = parse_since(since, st.clock) if since is not None else None
+    with st.db.session(write=False) as session:
+        result = store.stats(session, clock=st.clock, since=begin, by=by)
+    show_stats(st.console, pick(fmt, as_json), stats_report(result, by), st.settings.tz)
