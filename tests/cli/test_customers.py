@@ -1,0 +1,291 @@
+"""Customers, follow-ups, remedies, notices and the track record through the command layer."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from tests.cli.conftest import Pk
+
+
+def test_customer_add_then_show_with_track_record(pk: Pk, pkj) -> None:
+    assert pk("customer", "add", "Anna Smith", "--email", "anna@example.com").stdout.strip() == (
+        "Added customer Anna Smith."
+    )
+    pk("promise", "add", "Boots", "-c", "anna smith", "-p", "240", "-d", "today")
+    pk("promise", "add", "Socks", "-c", "ANNA SMITH", "-p", "10", "-d", "2026-11-20")
+    pk("promise", "add", "Laces", "-c", "Anna Smith", "-d", "2026-11-19")
+    pk("deliver", "1", "--no-followup")
+    pk("deliver", "3", "--no-followup")
+    shown = pkj("customer", "show", "Anna Smith")
+    assert {
+        k: shown[k] for k in ("name", "email", "promises", "kept", "deviated", "overdue", "open", "cancelled")
+    } == {
+        "name": "Anna Smith",
+        "email": "anna@example.com",
+        "promises": 3,
+        "kept": 1,
+        "deviated": 1,
+        "overdue": 1,
+        "open": 0,
+        "cancelled": 0,
+    }
+    assert shown["kept_rate"] == 0.5
+    assert [p["what"] for p in shown["history"]] == ["Laces", "Socks", "Boots"]
+    listed = pkj("customer", "list")
+    assert listed == [{k: v for k, v in shown.items() if k != "history"}]
+    table = pk("customer", "show", "anna smith").stdout
+    assert "3 promises: 1 kept, 1 deviated, 1 overdue" in table
+    assert "kept rate 50%" in table
+
+
+def test_customer_add_on_a_known_name_fills_in_details(pk: Pk, pkj) -> None:
+    pk("promise", "add", "Boots", "-c", "Ben", "-d", "today")
+    assert pk("customer", "add", "ben", "--phone", "+49 30 123").stdout.strip() == "Updated customer Ben."
+    assert pkj("customer", "show", "Ben")["phone"] == "+49 30 123"
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--email", "anna-at-example"),
+        ("--email", "anna@localhost"),
+        ("--phone", "call me"),
+        ("--phone", "12"),
+    ],
+)
+def test_contact_details_are_checked_lightly(pk: Pk, option: str, value: str) -> None:
+    result = pk("customer", "add", "Anna", option, value)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+
+
+def test_unknown_customer_is_exit_3(pk: Pk) -> None:
+    for args in (("customer", "show", "Nobody"), ("customer", "forget", "Nobody")):
+        result = pk(*args)
+        assert result.exit_code == 3
+        assert "no customer named 'Nobody'" in result.stderr
+
+
+def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
+    pk: Pk, pkj, cli_env: dict[str, str]
+) -> None:
+    pk("customer", "add", "Zelda Quixote", "--email", "zelda@example.com", "--phone", "+1 555 0100")
+    pk(
+        "promise",
+        "add",
+        "Boots for Zelda Quixote",
+        "-c",
+        "Zelda Quixote",
+        "-p",
+        "240",
+        "-d",
+        "2026-11-20",
+        "-n",
+        "zelda quixote prefers mornings",
+    )
+    pk(
+        "deliver",
+        "1",
+        "--what",
+        "Boots (Zelda Quixote's size)",
+        "--no-followup",
+        "--note",
+        "Zelda Quixote paid",
+    )
+    pk("remedy", "1", "--action", "Called Zelda Quixote to apologise")
+    pk("notice", "1")
+    before = pkj("stats")
+    result = pk("customer", "forget", "zelda quixote")
+    assert result.exit_code == 0
+    assert pkj("stats") == before
+    assert pk("customer", "show", "Zelda Quixote").exit_code == 3
+    shown = pkj("promise", "show", "1")
+    assert shown["customer"] is None
+    assert shown["status"] == "deviated"
+    with sqlite3.connect(cli_env["PK_DB"]) as conn:
+        dump = "\n".join(conn.iterdump()).lower()
+    for trace in ("zelda", "quixote", "example.com", "555 0100"):
+        assert trace not in dump
+    csv_out = pk("promise", "list", "--format", "csv").stdout.lower()
+    assert "zelda" not in csv_out
+
+
+def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj) -> None:
+    pk("promise", "add", "Boots", "-c", "Anna", "-d", "today")
+    pk("deliver", "1")
+    due = pkj("due", "--within", "2d")
+    assert [(p["kind"], p["parent_id"], p["due"]) for p in due["due"]] == [
+        ("followup", 1, "2026-11-24T23:59:59.999999+01:00")
+    ]
+    assert pkj("done", "2", "--note", "Fits well")["status"] == "kept"
+    assert pkj("check") == []
+
+
+def test_unhappy_followup_puts_the_parent_in_check_until_remedied(pk: Pk, pkj) -> None:
+    pk("promise", "add", "Boots", "-c", "Anna", "-d", "today")
+    pk("deliver", "1")
+    pk("done", "2", "--unhappy", "--note", "Sole squeaks")
+    assert sorted(p["id"] for p in pkj("check")) == [1, 2]
+    pk("remedy", "1", "--action", "Replaced the boots", "--prevent", "Test soles before sale")
+    pk("remedy", "2", "--action", "Replaced the boots")
+    assert pkj("check") == []
+    history = pkj("promise", "show", "1")["history"]
+    assert any(e["event"] == "unhappy" for e in history)
+    remedy = next(e for e in history if e["event"] == "remedied")
+    assert "Replaced the boots" in remedy["detail"]
+    assert "Test soles before sale" in remedy["detail"]
+
+
+@pytest.mark.parametrize(
+    ("now", "after", "expected"),
+    [
+        # month end: 2 days after 30 Jan is 1 Feb; 30 days after 31 Jan is 2 Mar (2027 is not a leap year)
+        ("2027-01-30T12:00:00+01:00", "2d", "2027-02-01T23:59:59.999999+01:00"),
+        ("2027-01-31T12:00:00+01:00", "30d", "2027-03-02T23:59:59.999999+01:00"),
+        # across the spring-forward night in Berlin the follow-up still ends at 23:59:59 local, now +02:00
+        ("2027-03-27T12:00:00+01:00", "2d", "2027-03-29T23:59:59.999999+02:00"),
+        # and across the autumn change back to +01:00
+        ("2026-10-24T12:00:00+02:00", "2d", "2026-10-26T23:59:59.999999+01:00"),
+        # a moment offset counts elapsed time: 48 h across the spring change is 13:00 on the wall clock
+        ("2027-03-27T12:00:00+01:00", "48h", "2027-03-29T13:00:00+02:00"),
+    ],
+)
+def test_followup_dates_across_month_ends_and_dst(
+    pk: Pk, pkj, tmp_path: Path, now: str, after: str, expected: str
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(f'[followup]\nafter = ["{after}"]\n')
+    env = {"PK_CONFIG": str(config)}
+    assert pk("promise", "add", "Boots", "-d", "today", now=now, env=env).exit_code == 0
+    assert pk("deliver", "1", now=now, env=env).exit_code == 0
+    followup = pkj("promise", "show", "2", now=now)
+    assert followup["kind"] == "followup"
+    assert followup["due"] == expected
+
+
+def test_no_followups_when_configured_empty(pk: Pk, pkj, tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[followup]\nafter = []\n")
+    pk("promise", "add", "Boots", "-d", "today", env={"PK_CONFIG": str(config)})
+    pk("deliver", "1", env={"PK_CONFIG": str(config)})
+    assert pkj("promise", "list", "--kind", "followup") == []
+
+
+def test_notice_for_a_late_delivery_says_what_happened_and_records_it(pk: Pk, pkj) -> None:
+    pk(
+        "promise",
+        "add",
+        "Hiking boots",
+        "-c",
+        "Anna Smith",
+        "-q",
+        "2",
+        "-p",
+        "240",
+        "-d",
+        "2026-11-20",
+        now="2026-11-18T09:00:00+01:00",
+    )
+    pk("deliver", "1", "--price", "250", "--no-followup")
+    pk("remedy", "1", "--action", "Refunded €10.", "--prevent", "Price the order when it is placed.")
+    text = pk("notice", "1").stdout
+    assert text.startswith("Dear Anna Smith,\n")
+    assert "we promised you 2 × Hiking boots for €240.00 by Fri 20 Nov (end of day)." in text
+    assert "We delivered on Sun 22 Nov at 10:00, 1 day 10 hours late." in text
+    assert "We charged you €250.00 instead of the €240.00 we agreed: €10.00 more than promised." in text
+    assert (
+        "To put it right: Refunded €10. So it does not happen again: Price the order when it is placed."
+        in text
+    )
+    for hedge in ("unfortunately", "may have", "might", "perhaps", "inconvenience"):
+        assert hedge not in text.lower()
+    assert pkj("promise", "show", "1")["history"][-1]["event"] == "notice"
+
+
+def test_notice_for_a_renegotiated_promise_gives_the_new_date(pk: Pk) -> None:
+    pk("promise", "add", "Trail shoes", "-c", "Kaito", "-d", "2026-11-23")
+    pk("promise", "amend", "1", "--due", "2026-11-27", "--reason", "Supplier delay")
+    text = pk("notice", "1").stdout
+    assert "by Mon 23 Nov (end of day)." in text
+    assert "As we agreed with you, the new date is Fri 27 Nov (end of day)." in text
+
+
+def test_notice_for_a_kept_promise_is_refused(pk: Pk) -> None:
+    pk("promise", "add", "Boots", "-d", "today")
+    pk("deliver", "1", "--no-followup")
+    result = pk("notice", "1")
+    assert result.exit_code == 2
+    assert "nothing to tell the customer" in result.stderr
+
+
+def test_stats_on_a_hand_computed_set(pk: Pk, pkj) -> None:
+    early = "2026-11-16T09:00:00+01:00"
+    # 1 kept; 2 late by 1 day; 3 late by 3 days and overcharged; 4 short (closed with done); 5 overdue;
+    # 6 cancelled; 7 open and not yet due (outside the period); 8 renegotiated then kept.
+    for what, due, staff in (
+        ("A", "2026-11-17", "Jo"),
+        ("B", "2026-11-17 12:00", "Jo"),
+        ("C", "2026-11-18 12:00", "Sam"),
+        ("D", "2026-11-19", "Sam"),
+        ("E", "2026-11-20", "Jo"),
+        ("F", "2026-11-21", "Sam"),
+        ("G", "2026-11-30", "Jo"),
+        ("H", "2026-11-18", "Sam"),
+    ):
+        assert (
+            pk("promise", "add", what, "-q", "2", "-p", "100", "-d", due, "-s", staff, now=early).exit_code
+            == 0
+        )
+    pk("deliver", "1", "--no-followup", now="2026-11-17T10:00:00+01:00")
+    pk("deliver", "2", "--no-followup", now="2026-11-18T12:00:00+01:00")
+    pk("deliver", "3", "--no-followup", "--price", "120", now="2026-11-21T12:00:00+01:00")
+    pk("deliver", "4", "--no-followup", "--qty", "1", now="2026-11-19T10:00:00+01:00")
+    pk("done", "4", now="2026-11-19T11:00:00+01:00")
+    pk("promise", "cancel", "6", "--reason", "Changed mind", now="2026-11-19T11:00:00+01:00")
+    pk("promise", "amend", "8", "--due", "2026-11-20", "--reason", "Agreed", now="2026-11-17T11:00:00+01:00")
+    pk("deliver", "8", "--no-followup", now="2026-11-20T09:00:00+01:00")
+    # Closing D with `done` fulfils a delivery promise, so its 2-day follow-up (#9, staff Sam) is overdue too.
+    # D is short and, by SPEC's rule (total charged != promised price), also a price deviation.
+    s = pkj("stats")
+    assert {
+        k: s[k] for k in ("promises", "fulfilled", "kept", "deviated", "overdue", "cancelled", "renegotiated")
+    } == {
+        "promises": 8,
+        "fulfilled": 5,
+        "kept": 2,
+        "deviated": 3,
+        "overdue": 2,
+        "cancelled": 1,
+        "renegotiated": 1,
+    }
+    assert s["kept_rate"] == 0.4
+    assert s["on_time_rate"] == 0.6
+    assert s["in_full_rate"] == 0.8
+    assert s["at_price_rate"] == 0.6
+    assert s["avg_late_seconds"] == (86400 + 3 * 86400) // 2
+    by_staff = {row["key"]: row for row in pkj("stats", "--by", "staff")["by"]}
+    assert (by_staff["Jo"]["promises"], by_staff["Jo"]["kept"], by_staff["Jo"]["overdue"]) == (3, 1, 1)
+    assert (by_staff["Sam"]["promises"], by_staff["Sam"]["kept"], by_staff["Sam"]["cancelled"]) == (5, 1, 1)
+    weeks = pkj("stats", "--by", "week")["by"]
+    assert [w["key"] for w in weeks] == ["2026-W47"]
+    since = pkj("stats", "--since", "2026-11-20")
+    assert since["period"]["since"] == "2026-11-20T00:00:00+01:00"
+    assert since["promises"] == 4  # C fulfilled on the 21st, E and #9 fell due, H fulfilled on the 20th
+    table = pk("stats", "--by", "staff").stdout
+    assert "█" in table
+    assert "40%" in table
+
+
+def test_stats_by_month_uses_the_local_calendar(pk: Pk, pkj) -> None:
+    # Delivered at 00:30 local on 1 Dec = 23:30 UTC on 30 Nov: it belongs to December in the shop.
+    pk("promise", "add", "A", "-d", "2026-12-01", now="2026-11-20T09:00:00+01:00")
+    pk("deliver", "1", "--no-followup", now="2026-12-01T00:30:00+01:00")
+    assert [m["key"] for m in pkj("stats", "--by", "month", now="2026-12-02T09:00:00+01:00")["by"]] == [
+        "2026-12"
+    ]
+
+
+def test_stats_with_nothing_says_so(pk: Pk) -> None:
+    assert pk("stats").stdout.strip() == "No promises settled or due all time."
