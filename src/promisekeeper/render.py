@@ -184,12 +184,13 @@ def short_span(seconds: float) -> str:
 def when_words(p: PromiseView, now: datetime) -> str:
     """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
     if p.status == "overdue":
-        return f"overdue {short_span((now - p.due.moment).total_seconds())}"
+        return f"overdue {short_span((now - p.due.moment).total_seconds())}" + (", remedied" if p.remedied else "")
     if p.status == "open":
         return f"in {short_span((p.due.moment - now).total_seconds())}"
+    fixed = ", remedied" if p.remedied else ""
     if p.status == "deviated":
-        return "deviated: " + ", ".join(p.outcome.deviation_kinds)
-    return p.status
+        return "deviated: " + ", ".join(p.outcome.deviation_kinds) + fixed
+    return p.status + fixed
 
 
 def due_cell(due: Due, tz: ZoneInfo, now: datetime) -> str:
@@ -218,9 +219,9 @@ def promise_table(
     )
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Due", no_wrap=True)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Customer", overflow="fold", ratio=1)
-    table.add_column("What", overflow="fold", ratio=2)
+    table.add_column("Status", overflow="fold", max_width=16)
+    table.add_column("Customer", overflow="fold", ratio=1, min_width=10)
+    table.add_column("What", overflow="fold", ratio=2, min_width=14)
     table.add_column("Price", justify="right", no_wrap=True)
     table.add_column("Staff", overflow="fold")
     for p in promises:

@@ -35,7 +35,8 @@ def demo(ctx: typer.Context) -> None:
     from promisekeeper import store
     from promisekeeper.config import demo_db_path
     from promisekeeper.db import Database
-    from promisekeeper.render import Format, show_due
+    from promisekeeper.render import Format, show_due, show_promises, show_stats
+    from promisekeeper.report import stats_report
 
     st = state(ctx)
     path = demo_db_path()
@@ -44,6 +45,16 @@ def demo(ctx: typer.Context) -> None:
     demo_week.build(db, st.clock, st.settings.followup_after)
     with db.session(write=False) as session:
         report = store.due_report(session, clock=st.clock)
-    st.console.print(f"{demo_week.SHOP}, a demo week in {path} (your own promises are untouched).\n")
-    show_due(st.console, Format.table, report, st.settings.tz)
-    st.console.print(f"\nTry: pk --db {path} check   ·   pk --db {path} promise show 2")
+        broken = store.check(session, clock=st.clock, include_remedied=True)
+        record = store.stats(session, clock=st.clock, by="staff")
+    tz, now = st.settings.tz, st.clock.now
+    st.console.print(f"[bold]{demo_week.SHOP}[/bold]: a demo week in {path} (your own promises are untouched).\n")
+    st.console.rule("pk due — the morning list, follow-ups included")
+    show_due(st.console, Format.table, report, tz)
+    st.console.rule("pk check --all — what went wrong, and what was put right")
+    show_promises(st.console, Format.table, broken, tz, now, empty="Nothing went wrong.")
+    st.console.rule("pk stats --by staff — the track record")
+    show_stats(st.console, Format.table, stats_report(record, "staff"), tz)
+    fixed = next((p.id for p in broken if p.remedied), None)
+    if fixed is not None:
+        st.console.print(f"\nLook closer: pk --db {path} promise show {fixed}   (a late repair and its remedy)")
