@@ -7,6 +7,16 @@ Raised anywhere below the CLI; turned into one line on stderr and the exit code 
 from __future__ import annotations
 
 
+def quote(text: str) -> str:
+    """The user's text for an error message: one line, printable, not overlong."""
+    s = " ".join(text.split())
+    if len(s) > 40:
+        s = s[:40] + "…"
+    if not s.isprintable():
+        s = s.encode("unicode_escape").decode("ascii")
+    return f'"{s}"'
+
+
 class PkError(Exception):
     """A failure the user can act on: its message is one sentence, shown as is."""
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from promisekeeper.errors import BadInput
+from promisekeeper.errors import BadInput, quote
 
 PRICE_EXAMPLES = "240, 240.00, €240, 240 EUR, EUR 240.50, 1,234.50 or $19.99"
 MAX_INTEGER_DIGITS = 15
@@ -129,7 +129,7 @@ def currency_code(text: str) -> str:
     """Validate an ISO 4217 code (case-insensitive); return it upper-case or raise ``BadInput``."""
     code = text.strip().upper()
     if _CODE.fullmatch(code) is None or code not in _current_codes():
-        raise BadInput(f"Unknown currency {_quote(text)}; use an ISO 4217 code such as EUR, USD, GBP or JPY.")
+        raise BadInput(f"Unknown currency {quote(text)}; use an ISO 4217 code such as EUR, USD, GBP or JPY.")
     return code
 
 
@@ -146,9 +146,9 @@ def parse_price(text: str, *, default_currency: str) -> Money:
         raise BadInput(f"No price given; use e.g. {PRICE_EXAMPLES}.")
     m = _PRICE.fullmatch(s) if len(s) <= 64 else None
     if m is None:
-        raise BadInput(f"Cannot read {_quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
+        raise BadInput(f"Cannot read {quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
     if "-" in (m["sign1"], m["sign2"]) or "\u2212" in (m["sign1"], m["sign2"]):
-        raise BadInput(f"A price cannot be negative: {_quote(text)}; use e.g. 240 or €19.99.")
+        raise BadInput(f"A price cannot be negative: {quote(text)}; use e.g. 240 or €19.99.")
     currency = _currency_of(m["pre"], m["post"], default, text)
     return _amount(m["num"], currency, text)
 
@@ -172,32 +172,22 @@ def format_amount(money: Money) -> str:
 # --- helpers --------------------------------------------------------------------------------
 
 
-def _quote(text: str) -> str:
-    """The user's text for an error message: one line, printable, not overlong."""
-    s = " ".join(text.split())
-    if len(s) > 40:
-        s = s[:40] + "…"
-    if not s.isprintable():
-        s = s.encode("unicode_escape").decode("ascii")
-    return f'"{s}"'
-
-
 def _currency_of(pre: str | None, post: str | None, default: str, text: str) -> str:
     """The currency named before and/or after the number (``$5 CAD``, ``AUD $5``), else ``default``."""
     tokens = [tok for part in (pre, post) if part is not None for tok in part.split()]
     named = [_token_currency(tok, default, text) for tok in tokens]
     explicit = sorted({code for code, shared in named if shared is None})
     if len(explicit) > 1:
-        raise BadInput(f"{_quote(text)} names two currencies ({explicit[0]} and {explicit[1]}); give one.")
+        raise BadInput(f"{quote(text)} names two currencies ({explicit[0]} and {explicit[1]}); give one.")
     if explicit:
         chosen = explicit[0]
         for code, shared in named:
             if shared is not None and code != chosen and chosen not in _SHARED[shared][1]:
-                raise BadInput(f"{_quote(text)} names two currencies ({code} and {chosen}); give one.")
+                raise BadInput(f"{quote(text)} names two currencies ({code} and {chosen}); give one.")
         return chosen
     implied = sorted({code for code, _shared in named})
     if len(implied) > 1:
-        raise BadInput(f"{_quote(text)} names two currencies ({implied[0]} and {implied[1]}); give one.")
+        raise BadInput(f"{quote(text)} names two currencies ({implied[0]} and {implied[1]}); give one.")
     return implied[0] if implied else default
 
 
@@ -213,29 +203,29 @@ def _token_currency(token: str, default: str, text: str) -> tuple[str, str | Non
         return currency_code(up), None
     if token.isalpha():
         raise BadInput(
-            f"Unknown currency {_quote(token)} in {_quote(text)}; "
+            f"Unknown currency {quote(token)} in {quote(text)}; "
             "use an ISO 4217 code such as EUR, USD, GBP or JPY."
         )
-    raise BadInput(f"Cannot read {_quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
+    raise BadInput(f"Cannot read {quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
 
 
 def _amount(number: str, currency: str, text: str) -> Money:
     m = _NUMBER.fullmatch(number)
     if m is None:
         if _DECIMAL_COMMA.fullmatch(number):
-            raise BadInput(f"Cannot read {_quote(text)} as a price: use a dot for decimals, e.g. 240.50.")
-        raise BadInput(f"Cannot read {_quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
+            raise BadInput(f"Cannot read {quote(text)} as a price: use a dot for decimals, e.g. 240.50.")
+        raise BadInput(f"Cannot read {quote(text)} as a price; use e.g. {PRICE_EXAMPLES}.")
     whole = m["int"].replace(",", "")
     if len(whole.lstrip("0")) > MAX_INTEGER_DIGITS:
         raise BadInput(
-            f"{_quote(text)} is too large a price; use at most {MAX_INTEGER_DIGITS} digits"
+            f"{quote(text)} is too large a price; use at most {MAX_INTEGER_DIGITS} digits"
             " before the decimal point."
         )
     frac = m["frac"] or ""
     digits = currency_digits(currency)
     if len(frac) > digits:
         allowed = "no decimals" if digits == 0 else f"{digits} decimal{'s' if digits > 1 else ''}"
-        raise BadInput(f"{_quote(text)} has too many decimals: {currency} has {allowed}.")
+        raise BadInput(f"{quote(text)} has too many decimals: {currency} has {allowed}.")
     return Money(Decimal(f"{whole}.{frac}" if frac else whole), currency)
 
 
@@ -256,5 +246,5 @@ def _digits(code: str) -> int:
     from babel.numbers import get_currency_precision, list_currencies
 
     if code not in _current_codes() and code not in list_currencies():
-        raise BadInput(f"Unknown currency {_quote(code)}; use an ISO 4217 code such as EUR, USD, GBP or JPY.")
+        raise BadInput(f"Unknown currency {quote(code)}; use an ISO 4217 code such as EUR, USD, GBP or JPY.")
     return int(get_currency_precision(code))

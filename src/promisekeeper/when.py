@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from promisekeeper.errors import BadInput
+from promisekeeper.errors import BadInput, quote
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +204,11 @@ def clock_now(pk_now: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise BadInput(f"Cannot read PK_NOW={_quote(text)} as an ISO 8601 moment; use {example}.") from None
+        raise BadInput(f"Cannot read PK_NOW={quote(text)} as an ISO 8601 moment; use {example}.") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise BadInput(f"PK_NOW={_quote(text)} needs a UTC offset; use {example}.")
+        raise BadInput(f"PK_NOW={quote(text)} needs a UTC offset; use {example}.")
     if not _MIN_YEAR <= moment.year <= _MAX_YEAR:
-        raise BadInput(f"PK_NOW={_quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+        raise BadInput(f"PK_NOW={quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
     return moment
 
 
@@ -297,16 +297,6 @@ def _normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _quote(text: str) -> str:
-    """The user's text for an error message: one line, printable, not overlong."""
-    s = " ".join(text.split())
-    if len(s) > 40:
-        s = s[:40] + "…"
-    if not s.isprintable():
-        s = s.encode("unicode_escape").decode("ascii")
-    return f'"{s}"'
-
-
 def _parse_or_explain(text: str, clock: Clock, *, empty: str, unreadable: str) -> Due:
     """Parse, turning "matched no form" and "beyond the calendar" into one-sentence ``BadInput``."""
     s = _normalise(text)
@@ -315,11 +305,11 @@ def _parse_or_explain(text: str, clock: Clock, *, empty: str, unreadable: str) -
     try:
         due = _parse(s, clock)
     except _Unreadable:
-        raise BadInput(f"Cannot read {_quote(text)} {unreadable}") from None
+        raise BadInput(f"Cannot read {quote(text)} {unreadable}") from None
     except OverflowError:
         due = None
     if due is None or not _MIN_YEAR <= due.moment.year <= _MAX_YEAR:
-        raise BadInput(f"{_quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+        raise BadInput(f"{quote(text)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
     return due
 
 
@@ -367,7 +357,7 @@ def _parse_offset(off: str, s: str) -> tzinfo:
     digits = off[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 23 or minutes > 59:
-        raise BadInput(f"{_quote(s)} has an impossible UTC offset; use e.g. +01:00 or -05:00.")
+        raise BadInput(f"{quote(s)} has an impossible UTC offset; use e.g. +01:00 or -05:00.")
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
@@ -386,7 +376,7 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
     else:
         n = int(raw) if len(raw) <= 12 else _UNIT_MAX[unit] + 1
     if n > _UNIT_MAX[unit]:
-        raise BadInput(f"{_quote(s)} is too far ahead; use at most about 100 years, e.g. 3650d.")
+        raise BadInput(f"{quote(s)} is too far ahead; use at most about 100 years, e.g. 3650d.")
     today = clock.today
     if unit == "d":
         return Due(end_of_day(today + timedelta(days=n), clock.tz), date_only=True)
@@ -437,7 +427,7 @@ def _parse_day(s: str, clock: Clock) -> date | None:
         named = _WEEKDAYS[prefixed["wd"].lower()]
         if day.weekday() != named:
             raise BadInput(
-                f"{_quote(s)} does not add up: {_describe_date(day)} is a "
+                f"{quote(s)} does not add up: {_describe_date(day)} is a "
                 f"{_DAY_FULL[day.weekday()]}, not a {_DAY_FULL[named]}."
             )
         return day
@@ -493,27 +483,27 @@ def _dated(year: str | None, month: int, day: int, s: str, clock: Clock) -> date
             return _make_date(int(year), month, day, s)
         return None
     if not 1 <= month <= 12:
-        raise BadInput(f"{_quote(s)} is not a date: there is no month {month}.")
+        raise BadInput(f"{quote(s)} is not a date: there is no month {month}.")
     longest = calendar.monthrange(2000, month)[1]
     if not 1 <= day <= longest:
-        raise BadInput(f"{_quote(s)} is not a date: {_MONTH_FULL[month - 1]} has at most {longest} days.")
+        raise BadInput(f"{quote(s)} is not a date: {_MONTH_FULL[month - 1]} has at most {longest} days.")
     earliest = clock.today - _PAST_GRACE
     for year_n in range(earliest.year, earliest.year + 9):  # 29 Feb: 2100 is no leap year
         if day <= calendar.monthrange(year_n, month)[1]:
             candidate = date(year_n, month, day)
             if candidate >= earliest:
                 return _make_date(year_n, month, day, s)
-    raise BadInput(f"{_quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+    raise BadInput(f"{quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
 
 
 def _make_date(year: int, month: int, day: int, s: str) -> date:
     if not _MIN_YEAR <= year <= _MAX_YEAR:
-        raise BadInput(f"{_quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
+        raise BadInput(f"{quote(s)} is out of range; use a year from {_MIN_YEAR} to {_MAX_YEAR}.")
     if not 1 <= month <= 12:
-        raise BadInput(f"{_quote(s)} is not a date: there is no month {month}.")
+        raise BadInput(f"{quote(s)} is not a date: there is no month {month}.")
     last = calendar.monthrange(year, month)[1]
     if not 1 <= day <= last:
-        raise BadInput(f"{_quote(s)} is not a date: {_MONTH_FULL[month - 1]} {year} has {last} days.")
+        raise BadInput(f"{quote(s)} is not a date: {_MONTH_FULL[month - 1]} {year} has {last} days.")
     return date(year, month, day)
 
 
@@ -526,14 +516,14 @@ def _parse_time(m: re.Match[str], s: str) -> time:
         hour, minute, second, ap = int(m["h2"]), 0, 0, m["ap2"]
     if ap is not None:
         if not 1 <= hour <= 12:
-            raise BadInput(f"{_quote(s)} has an impossible time; use 1am to 12pm or 00:00 to 23:59.")
+            raise BadInput(f"{quote(s)} has an impossible time; use 1am to 12pm or 00:00 to 23:59.")
         hour = hour % 12 + (12 if ap in ("p", "P") else 0)
     return _make_time(hour, minute, second, s)
 
 
 def _make_time(hour: int, minute: int, second: int, s: str) -> time:
     if hour > 23 or minute > 59 or second > 59:
-        raise BadInput(f"{_quote(s)} has an impossible time; use 00:00 to 23:59 or e.g. 5pm.")
+        raise BadInput(f"{quote(s)} has an impossible time; use 00:00 to 23:59 or e.g. 5pm.")
     return time(hour, minute, second)
 
 
