@@ -169,7 +169,6 @@ def test_deviations_carry_their_sizes() -> None:
     assert by_kind["short"] == Deviation("short", promised_quantity=2, delivered_quantity=1)
 
 
-
 @pytest.mark.parametrize(
     ("due", "delivered", "late_by"),
     [

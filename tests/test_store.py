@@ -442,7 +442,6 @@ def test_cancel_keeps_the_promise_with_its_reason(db: Database, clock: Clock) ->
         run(db, store.cancel, clock=clock, promise_id=add(db, clock), reason="  ")
 
 
-
 @pytest.mark.parametrize(
     ("price", "due_days", "cancel_after_days"),
     [("240", 2, 0), (None, 0, 3)],
@@ -604,7 +603,6 @@ def test_follow_ups_show_in_the_due_report(db: Database, clock: Clock) -> None:
     assert [(v.kind, v.parent_id) for v in report.due] == [("followup", pid)]
 
 
-
 @pytest.mark.parametrize("typed", ["Özlem", "özlem", "ÖZLEM"])
 def test_the_staff_filter_is_case_insensitive_beyond_ascii(db: Database, clock: Clock, typed: str) -> None:
     pid = add(db, clock, due=day_due(clock, 0), staff="Özlem")
@@ -718,6 +716,7 @@ def test_a_failed_write_leaves_the_earlier_writes_of_its_transaction_undone(
     assert counts(db) == before
 
 
+@pytest.mark.sqlite_only
 def test_the_new_file_is_readable_by_its_owner_only(db: Database, clock: Clock, tmp_path: Path) -> None:
     path = tmp_path / "p.db"
     assert not path.exists()
@@ -730,6 +729,7 @@ def test_the_new_file_is_readable_by_its_owner_only(db: Database, clock: Clock, 
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
+@pytest.mark.sqlite_only
 def test_the_database_is_in_wal_mode_with_its_schema_version(
     db: Database, clock: Clock, tmp_path: Path
 ) -> None:
@@ -743,6 +743,7 @@ def test_the_database_is_in_wal_mode_with_its_schema_version(
         conn.close()
 
 
+@pytest.mark.sqlite_only
 def test_money_is_stored_in_minor_units_and_moments_in_utc(
     db: Database, clock: Clock, tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ class SmtpSettings:
     password: str | None = None
     sender: str | None = None
     timeout: float = 30.0
+    cafile: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
     port = smtp.get("port")
     if port is not None and not isinstance(port, int):
         raise BadInput(f"smtp.port in the config file must be a whole number, not {port!r}.")
+    timeout = smtp.get("timeout", 30)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 600:
+        raise BadInput(
+            f"smtp.timeout in the config file must be a number of seconds up to 600, not {timeout!r}"
+        )
     security = (_text(smtp, "security", "smtp") or "starttls").lower()
     if security not in SECURITIES:
         raise BadInput(f"smtp.security in the config file must be one of {', '.join(SECURITIES)}.")
@@ -176,6 +182,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
             user=_text(smtp, "user", "smtp"),
             password=_text(smtp, "password", "smtp"),
             sender=_text(smtp, "from", "smtp"),
+            timeout=float(timeout),
+            cafile=_text(smtp, "cafile", "smtp"),
         ),
         config_path=path if data else None,
     )

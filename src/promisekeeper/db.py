@@ -2,18 +2,24 @@
 
 SQLite gets WAL, a busy timeout, foreign keys and a new file readable by its owner only. Write
 commands take the write lock at ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead
-of one failing with "database is locked" when it upgrades a read lock.
+of one failing with "database is locked" when it upgrades a read lock. On PostgreSQL, write
+transactions queue the same way on one advisory lock (see ``_postgres_begin``), and ``Database.run``
+replays a transaction that the server aborted as a serialization failure or a deadlock victim.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -21,10 +27,27 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col
 
-from promisekeeper.errors import StorageError
+from promisekeeper.errors import BadInput, StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
 
 BUSY_TIMEOUT_MS = 15_000
+
+
+def busy_timeout_ms() -> int:
+    """How long a command waits for another's write lock: 15 s, or ``PK_BUSY_TIMEOUT_MS`` milliseconds."""
+    raw = os.environ.get("PK_BUSY_TIMEOUT_MS", "").strip()
+    if not raw:
+        return BUSY_TIMEOUT_MS
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadInput(f"PK_BUSY_TIMEOUT_MS={raw!r} must be a number of milliseconds, e.g. 15000.")
+    return int(raw)
+
+
+def _wait_text(ms: int) -> str:
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:g} s"
+
+
+T = TypeVar("T")
 
 # Ordered migrations: MIGRATIONS[n] takes a database at schema version n to n + 1.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
@@ -37,7 +60,7 @@ def is_url(target: str) -> bool:
 def describe(target: str) -> str:
     """The database as the user named it, without a password."""
     if is_url(target):
-        return sa.make_url(target).render_as_string(hide_password=True)
+        return unquote(sa.make_url(target).render_as_string(hide_password=True))
     return target
 
 
@@ -60,7 +83,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # SQLite's own lower() folds only A-Z; Python's folds every script, as PostgreSQL's does.
     dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
     cur.execute("PRAGMA foreign_keys = ON")
     if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cur.execute("PRAGMA journal_mode = WAL")
@@ -77,6 +100,46 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+# The advisory lock that PostgreSQL writers queue on (with the schema's hash as its second key), and
+# the SQLSTATEs with which the server asks for a transaction to be run again.
+PG_WRITE_LOCK = 0x706B
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+RETRY_ATTEMPTS = 6
+
+
+def _postgres_begin(conn: Connection) -> None:
+    """Bound every lock wait by the busy timeout; a write transaction first takes the one write lock.
+
+    Serialised like SQLite's ``BEGIN IMMEDIATE``, no two commands interleave their read-then-write
+    (a customer created on the spot, the quantity still owed), so READ COMMITTED loses no write and
+    the server has no cause to abort one; a till that waits beyond the timeout gets exit 4.
+    """
+    write = conn.get_execution_options().get("pk_write", True)
+    params = {"timeout": f"{busy_timeout_ms()}ms", "key": PG_WRITE_LOCK}
+    if write:
+        conn.exec_driver_sql(
+            "SELECT set_config('lock_timeout', %(timeout)s, true), "
+            "pg_advisory_xact_lock(%(key)s, hashtext(coalesce(current_schema(), '')))",
+            params,
+        )
+    else:
+        conn.exec_driver_sql("SELECT set_config('lock_timeout', %(timeout)s, true)", params)
+
+
+def _server_engine(url: sa.URL) -> Engine:
+    """An engine for a database server; PostgreSQL gets a connect timeout and the write lock."""
+    args: dict[str, Any] = {}
+    if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
+        if "connect_timeout" not in url.query:
+            args["connect_timeout"] = 10
+        if "application_name" not in url.query:
+            args["application_name"] = "pk"
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "begin", _postgres_begin)
+    return engine
+
+
 def make_engine(target: str) -> Engine:
     """An engine for a file path or a SQLAlchemy URL (``postgresql+psycopg://…``)."""
     if is_url(target):
@@ -89,12 +152,13 @@ def make_engine(target: str) -> Engine:
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return make_engine(url.database)
         try:
-            return sa.create_engine(url, poolclass=sa.pool.NullPool)
+            return _server_engine(url)
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise StorageError(
                 f"No driver for {url.drivername}; install it (pip install 'promisekeeper[postgres]')."
             ) from exc
     path = Path(target).expanduser()
+    busy_timeout_ms()  # a bad PK_BUSY_TIMEOUT_MS is reported here, before any connection
     _prepare_sqlite_file(path)
     engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
     event.listen(engine, "connect", _sqlite_pragmas)
@@ -102,14 +166,64 @@ def make_engine(target: str) -> Engine:
     return engine
 
 
+def sqlstate(exc: BaseException | None) -> str | None:
+    """The SQLSTATE a database server gave for the error (or its cause), if any."""
+    while exc is not None:
+        code = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+        if isinstance(code, str):
+            return code
+        exc = exc.__cause__
+    return None
+
+
+def _server_error(code: str | None, text: str, where: str) -> str | None:
+    """One sentence for what a database server said, or ``None`` when it is not a server's error."""
+    low = text.lower()
+    said = text.rsplit("FATAL:", 1)[-1].strip() if "FATAL:" in text else text.rsplit(" failed: ", 1)[-1]
+    if code in RETRY_SQLSTATES:
+        return f"The database {where} was busy with other tills' changes ({said}); try again."
+    if code == "55P03" or "lock timeout" in low:
+        wait = _wait_text(busy_timeout_ms())
+        return f"The database {where} is locked by another program beyond the {wait} wait; try again."
+    if code == "42501":
+        return f"The database {where} refused the change ({said}); grant the user the privileges on it."
+    if (
+        (code or "").startswith("28")
+        or "authentication failed" in low
+        or ("role " in low and "does not exist" in low)
+    ):
+        return (
+            f"The database server refused the login to {where} ({said}); "
+            "check the user name and password in the URL (or ~/.pgpass)."
+        )
+    if code == "3D000" or ("database " in low and "does not exist" in low):
+        return f"The database {where} does not exist on the server ({said}); create it, or fix its name."
+    unreachable = (
+        "connection refused",
+        "connection to server",
+        "could not connect",
+        "resolve host",
+        "timeout",
+    )
+    if any(s in low for s in unreachable):
+        return (
+            f"Cannot reach the database server of {where} ({said}); "
+            "check that it is running and the host and port in the URL."
+        )
+    return None
+
+
 def storage_error(exc: Exception, target: str) -> StorageError:
     """One sentence for a driver error: locked, corrupt, not writable, or unreachable."""
     text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
     where = describe(target)
     low = text.lower()
-    if "locked" in low or "busy" in low:
-        wait = BUSY_TIMEOUT_MS // 1000
-        msg = f"The database {where} is locked by another program beyond the {wait} s wait; try again."
+    server = _server_error(sqlstate(exc), text, where) if is_url(target) else None
+    if server is not None:
+        msg = server
+    elif "locked" in low or "busy" in low:
+        wait = _wait_text(busy_timeout_ms())
+        msg = f"The database {where} is locked by another program beyond the {wait} wait; try again."
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
         msg = f"The database {where} is unreadable or corrupt ({text}); restore it from a backup."
     elif "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
@@ -137,36 +251,63 @@ def _backup_before_upgrade(engine: Engine, version: int) -> Path | None:
 
 
 def backup_sqlite(engine: Engine, dest: Path) -> None:
-    """A consistent copy through SQLite's online backup API, safe while others write."""
+    """A consistent copy through SQLite's online backup API, safe while others write.
+
+    The copy is made beside ``dest`` (readable by its owner only), checked with ``quick_check``, and
+    only then takes ``dest``'s place: a failed backup never leaves a half-written file behind.
+    """
     import sqlite3
 
     src_path = engine.url.database
     assert src_path is not None
     tmp = dest.with_name(dest.name + ".part")
     try:
-        with sqlite3.connect(src_path) as src, sqlite3.connect(tmp) as out:
+        tmp.unlink(missing_ok=True)
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        with (
+            closing(sqlite3.connect(src_path, timeout=busy_timeout_ms() / 1000)) as src,
+            closing(sqlite3.connect(tmp)) as out,
+        ):
             src.backup(out)
-        os.chmod(tmp, 0o600)
+            check = out.execute("PRAGMA quick_check").fetchone()[0]
+        if check != "ok":
+            raise sqlite3.DatabaseError(f"the copy fails its check: {check}")
         shutil.move(tmp, dest)
     except (OSError, sqlite3.Error) as exc:
         tmp.unlink(missing_ok=True)
-        raise StorageError(f"Cannot write the backup {dest}: {exc}.") from exc
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise StorageError(
+            f"Cannot write the backup {dest} ({reason}); check the folder and the disk."
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Upgrade:
+    """What opening a database did to its schema; ``before`` is ``None`` when it was created."""
+
+    before: int | None
+    after: int
+    backup: Path | None = None
 
 
 def ensure_schema(engine: Engine, target: str) -> int:
     """Create a new database, upgrade an older one (after a backup), refuse a newer one."""
+    return upgrade_schema(engine, target).after
+
+
+def upgrade_schema(engine: Engine, target: str) -> Upgrade:
+    """``ensure_schema``, telling what it did (for ``pk db upgrade``)."""
     try:
         with engine.connect().execution_options(pk_write=False) as conn:
             version = _read_version(conn)
         if version == SCHEMA_VERSION:
-            return version
+            return Upgrade(version, version)
         if version is not None and version > SCHEMA_VERSION:
             raise StorageError(
                 f"The database {describe(target)} was written by a newer promisekeeper "
                 f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade pk."
             )
-        if version is not None:
-            _backup_before_upgrade(engine, version)
+        backup = _backup_before_upgrade(engine, version) if version is not None else None
         with engine.begin() as conn:
             version = _read_version(conn)  # again, under the write lock: another process may have won
             if version is None:
@@ -177,12 +318,13 @@ def ensure_schema(engine: Engine, target: str) -> int:
                     )
                 SQLModel.metadata.create_all(conn)
                 conn.execute(sa.insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
-                return SCHEMA_VERSION
+                return Upgrade(None, SCHEMA_VERSION)
+            start = version
             while version < SCHEMA_VERSION:
                 MIGRATIONS[version](conn)
                 version += 1
             conn.execute(sa.update(Meta).where(col(Meta.key) == "schema_version").values(value=str(version)))
-            return version
+            return Upgrade(start, version, backup if start < version else None)
     except (DBAPIError, SQLAlchemyError) as exc:
         raise storage_error(exc, target) from exc
 
@@ -201,6 +343,46 @@ class Database:
             ensure_schema(engine, self.target)
             self._engine = engine
         return self._engine
+
+    def upgrade(self) -> Upgrade:
+        """Bring the schema up to date now, as the first use would (``pk db upgrade``)."""
+        engine = self._engine or make_engine(self.target)
+        result = upgrade_schema(engine, self.target)
+        self._engine = engine
+        return result
+
+    def backup(self, dest: Path, *, now: datetime) -> Path:
+        """A consistent copy of the SQLite database while it is in use; into a folder, a dated file."""
+        engine = self.engine
+        if engine.dialect.name != "sqlite" or not engine.url.database:
+            raise BadInput(
+                "pk db backup copies a SQLite database file; "
+                "back up PostgreSQL with pg_dump, or use pk export."
+            )
+        src = Path(engine.url.database).resolve()
+        dest = dest.expanduser()
+        if dest.is_dir():
+            dest = dest / f"{src.stem}-{now:%Y%m%d-%H%M%S}{src.suffix or '.db'}"
+        if dest.resolve() == src:
+            raise BadInput(f"{dest} is the database itself; give another file for the backup.")
+        backup_sqlite(engine, dest)
+        return dest
+
+    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
+        """``work`` in one ``session``, run again from the start when the server asks for it.
+
+        PostgreSQL may abort a transaction as a serialization failure or a deadlock victim and
+        expects it to be retried; a ``with session()`` block cannot be replayed, a function can.
+        """
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                with self.session(write=write) as session:
+                    return work(session)
+            except StorageError as exc:
+                if attempt == RETRY_ATTEMPTS or sqlstate(exc.__cause__) not in RETRY_SQLSTATES:
+                    raise
+                time.sleep(random.uniform(0.0, 0.01 * 2**attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:

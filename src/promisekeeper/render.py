@@ -11,7 +11,6 @@ import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from promisekeeper.formats import Format
 from promisekeeper.money import Money, format_amount, format_money
 from promisekeeper.rules import verdict_text
 from promisekeeper.when import Due, describe_due, describe_span, end_of_day
@@ -26,12 +26,6 @@ from promisekeeper.when import Due, describe_due, describe_span, end_of_day
 if TYPE_CHECKING:
     from promisekeeper.report import Figures, StatsReport
     from promisekeeper.store import CustomerView, DueReport, PromiseView
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 STYLE = {"overdue": "red", "due": "yellow", "kept": "green", "deviated": "magenta", "cancelled": "dim"}
@@ -184,7 +178,8 @@ def short_span(seconds: float) -> str:
 def when_words(p: PromiseView, now: datetime) -> str:
     """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
     if p.status == "overdue":
-        return f"overdue {short_span((now - p.due.moment).total_seconds())}" + (", remedied" if p.remedied else "")
+        late = short_span((now - p.due.moment).total_seconds())
+        return f"overdue {late}" + (", remedied" if p.remedied else "")
     if p.status == "open":
         return f"in {short_span((p.due.moment - now).total_seconds())}"
     fixed = ", remedied" if p.remedied else ""
@@ -530,9 +525,11 @@ def show_stats(console: Console, fmt: Format, report: StatsReport, tz: ZoneInfo)
         return
     late = f"; late ones by {describe_span(t.avg_late_seconds)} on average" if t.avg_late_seconds else ""
     console.print(
-        f"[bold]{plural(t.promises, 'promise')}[/bold] ({since}): {t.fulfilled} fulfilled — {t.kept} kept, "
-        f"{t.deviated} deviated; {t.overdue} overdue, {t.cancelled} cancelled, "
-        f"{t.renegotiated} renegotiated{late}."
+        Text(plural(t.promises, "promise"), style="bold")
+        + Text(
+            f" ({since}): {t.fulfilled} fulfilled — {t.kept} kept, {t.deviated} deviated; "
+            f"{t.overdue} overdue, {t.cancelled} cancelled, {t.renegotiated} renegotiated{late}."
+        )
     )
     table = Table(box=None, pad_edge=False, header_style="bold underline", padding=(0, 1, 0, 1))
     table.add_column((report.by or "period").capitalize(), overflow="fold", min_width=8)

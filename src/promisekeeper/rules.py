@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-import math
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -136,7 +135,8 @@ def assess(
     """Judge a promise.
 
     ``closed_at`` is when the promise was closed as fulfilled (the delivery completing the quantity,
-    or ``pk done``); ``None`` while it is still owed or when it was cancelled. A cancelled promise is ``cancelled`` whatever
+    or ``pk done``); ``None`` while it is still owed or when it was cancelled. A cancelled promise
+    is ``cancelled`` whatever
     was delivered before. ``short`` shows once the promise is closed or past due; price is judged on
     the total once the promise is closed.
     """

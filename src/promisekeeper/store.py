@@ -911,7 +911,8 @@ def stats(
                 )
             ]
             if by == "customer":
-                names = dict(session.execute(sa.select(col(Customer.id), col(Customer.name))).tuples().all())
+                everyone = sa.select(col(Customer.id), col(Customer.name))
+                names = dict(session.execute(everyone).all())
                 rows = [
                     (names.get(k) or FORGOTTEN if k is not None else "(no customer)", t) for k, t in found
                 ]

@@ -16,9 +16,10 @@ NOW = "2026-11-22T10:00:00+01:00"  # a Sunday morning in Berlin
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str]:
+def cli_env(tmp_path: Path, db_target: str) -> dict[str, str]:
+    """``PK_DB`` is a new SQLite file, or a PostgreSQL schema of its own (see tests/conftest.py)."""
     return {
-        "PK_DB": str(tmp_path / "promises.db"),
+        "PK_DB": db_target,
         "PK_CONFIG": str(tmp_path / "config.toml"),
         "PK_TZ": "Europe/Berlin",
         "PK_NOW": NOW,

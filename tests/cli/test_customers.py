@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+
 from tests.cli.conftest import Pk
+from tests.conftest import SQL
 
 
 def test_customer_add_then_show_with_track_record(pk: Pk, pkj) -> None:
@@ -68,9 +69,7 @@ def test_unknown_customer_is_exit_3(pk: Pk) -> None:
         assert "no customer named 'Nobody'" in result.stderr
 
 
-def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
-    pk: Pk, pkj, cli_env: dict[str, str]
-) -> None:
+def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(pk: Pk, pkj, db_sql: SQL) -> None:
     pk("customer", "add", "Zelda Quixote", "--email", "zelda@example.com", "--phone", "+1 555 0100")
     pk(
         "promise",
@@ -104,8 +103,7 @@ def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
     shown = pkj("promise", "show", "1")
     assert shown["customer"] is None
     assert shown["status"] == "deviated"
-    with sqlite3.connect(cli_env["PK_DB"]) as conn:
-        dump = "\n".join(conn.iterdump()).lower()
+    dump = db_sql.dump().lower()
     for trace in ("zelda", "quixote", "example.com", "555 0100"):
         assert trace not in dump
     csv_out = pk("promise", "list", "--format", "csv").stdout.lower()

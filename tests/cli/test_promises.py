@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
+
 from tests.cli.conftest import Pk
+from tests.conftest import SQL
 
 
 def test_add_prints_the_one_line_confirmation(pk: Pk) -> None:
@@ -230,21 +231,21 @@ def test_a_tired_clerk_gets_one_sentence_and_the_right_code(
     assert result.stdout == ""
 
 
-def test_delivering_twice_is_bad_input_and_writes_nothing(pk: Pk, cli_env: dict[str, str]) -> None:
+def test_delivering_twice_is_bad_input_and_writes_nothing(pk: Pk, db_sql: SQL) -> None:
     pk("promise", "add", "Boots", "-d", "today")
     assert pk("deliver", "1", "--no-followup").exit_code == 0
-    before = _count(cli_env, "event")
+    before = db_sql.count("event")
     result = pk("deliver", "1")
     assert result.exit_code == 2
     assert "already fulfilled" in result.stderr
-    assert _count(cli_env, "event") == before
+    assert db_sql.count("event") == before
 
 
-def test_failed_add_leaves_no_customer_behind(pk: Pk, cli_env: dict[str, str]) -> None:
+def test_failed_add_leaves_no_customer_behind(pk: Pk, db_sql: SQL) -> None:
     pk("promise", "add", "Boots", "-d", "today")
     result = pk("promise", "add", "Boots", "-c", "New Person", "-d", "today", "-p", "-5")
     assert result.exit_code == 2
-    assert _count(cli_env, "customer") == 0
+    assert db_sql.count("customer") == 0
 
 
 def test_customer_is_matched_case_insensitively(pkj) -> None:
@@ -259,15 +260,15 @@ def test_bad_pk_now_is_bad_input(pk: Pk) -> None:
     assert "PK_NOW" in result.stderr
 
 
-def test_newer_schema_is_refused_with_exit_4(pk: Pk, cli_env: dict[str, str]) -> None:
+def test_newer_schema_is_refused_with_exit_4(pk: Pk, db_sql: SQL) -> None:
     pk("promise", "add", "Boots", "-d", "today")
-    with sqlite3.connect(cli_env["PK_DB"]) as conn:
-        conn.execute("UPDATE pk_meta SET value = '999' WHERE key = 'schema_version'")
+    db_sql.rows("UPDATE pk_meta SET value = '999' WHERE key = 'schema_version'")
     result = pk("due")
     assert result.exit_code == 4
     assert "newer" in result.stderr
 
 
+@pytest.mark.sqlite_only
 def test_corrupt_database_is_exit_4(pk: Pk, cli_env: dict[str, str]) -> None:
     Path(cli_env["PK_DB"]).write_bytes(b"this is not a database" * 100)
     result = pk("due")
@@ -314,11 +315,7 @@ def test_every_command_is_in_the_readme() -> None:
             assert f"`{text}" in readme, f"{text} is not documented in README.md"
 
 
-def _count(env: dict[str, str], table: str) -> int:
-    with sqlite3.connect(env["PK_DB"]) as conn:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
+@pytest.mark.sqlite_only
 def test_a_database_path_that_cannot_be_created_is_exit_4(pk: Pk, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
@@ -326,3 +323,34 @@ def test_a_database_path_that_cannot_be_created_is_exit_4(pk: Pk, tmp_path: Path
     assert result.exit_code == 4
     assert result.stderr.startswith("pk: Cannot create the database")
     assert result.stderr.count("\n") == 1
+
+
+def test_what_people_type_is_shown_as_typed_never_as_markup(pk: Pk) -> None:
+    pk(
+        "promise",
+        "add",
+        "[red]Boots[/red] :thumbs_up:",
+        "-c",
+        "[bold]Anna",
+        "-s",
+        "[i]Jo",
+        "-d",
+        "today",
+        "-n",
+        "[link=x]note",
+    )
+    later = "2026-11-23T10:00:00+01:00"
+    for args, typed in (
+        (("due",), "[bold]Anna"),
+        (("promise", "list"), "[red]Boots[/red] :thumbs_up:"),
+        (("customer", "list"), "[bold]Anna"),
+        (("customer", "show", "[bold]anna"), "[i]Jo"),
+        (("stats", "--by", "customer"), "[bold]Anna"),
+        (("stats", "--by", "staff"), "[i]Jo"),
+    ):
+        result = pk(*args, now=later)
+        assert result.exit_code == 0, (args, result.stderr)
+        assert typed in result.stdout, args
+    shown = pk("promise", "show", "1").stdout
+    for typed in ("[red]Boots[/red] :thumbs_up:", "[bold]Anna", "[i]Jo", "[link=x]note"):
+        assert typed in shown

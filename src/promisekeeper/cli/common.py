@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promisekeeper.render import Format
+from promisekeeper.formats import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,7 +69,8 @@ class State:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(highlight=False, soft_wrap=False)
+            # Nothing we print is Rich markup or emoji codes: it is what customers and staff typed.
+            self._console = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
         return self._console
 
 

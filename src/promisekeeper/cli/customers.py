@@ -8,7 +8,7 @@ import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, pick, state
-from promisekeeper.render import Format
+from promisekeeper.formats import Format
 
 customer_app = typer.Typer(
     name="customer", help="Customers: contact details and each one's track record.", no_args_is_help=True

@@ -31,11 +31,14 @@ def demo(ctx: typer.Context) -> None:
     Example: pk demo
     """
 
+    from rich.text import Text
+
     from promisekeeper import demo as demo_week
     from promisekeeper import store
     from promisekeeper.config import demo_db_path
     from promisekeeper.db import Database
-    from promisekeeper.render import Format, show_due, show_promises, show_stats
+    from promisekeeper.formats import Format
+    from promisekeeper.render import show_due, show_promises, show_stats
     from promisekeeper.report import stats_report
 
     st = state(ctx)
@@ -48,7 +51,10 @@ def demo(ctx: typer.Context) -> None:
         broken = store.check(session, clock=st.clock, include_remedied=True)
         record = store.stats(session, clock=st.clock, by="staff")
     tz, now = st.settings.tz, st.clock.now
-    st.console.print(f"[bold]{demo_week.SHOP}[/bold]: a demo week in {path} (your own promises are untouched).\n")
+    st.console.print(
+        Text(demo_week.SHOP, style="bold")
+        + Text(f": a demo week in {path} (your own promises are untouched).\n")
+    )
     st.console.rule("pk due — the morning list, follow-ups included")
     show_due(st.console, Format.table, report, tz)
     st.console.rule("pk check --all — what went wrong, and what was put right")
@@ -57,4 +63,5 @@ def demo(ctx: typer.Context) -> None:
     show_stats(st.console, Format.table, stats_report(record, "staff"), tz)
     fixed = next((p.id for p in broken if p.remedied), None)
     if fixed is not None:
-        st.console.print(f"\nLook closer: pk --db {path} promise show {fixed}   (a late repair and its remedy)")
+        look = f"pk --db {path} promise show {fixed}"
+        st.console.print(f"\nLook closer: {look}   (a late repair and its remedy)")

@@ -8,7 +8,7 @@ import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, State, pick, state
-from promisekeeper.render import Format
+from promisekeeper.formats import Format
 
 if TYPE_CHECKING:
     from promisekeeper.money import Money

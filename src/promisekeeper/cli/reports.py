@@ -8,7 +8,7 @@ import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, pick, state
-from promisekeeper.render import Format
+from promisekeeper.formats import Format
 
 
 @app.command("due")

@@ -1,0 +1,512 @@
+"""The morning mail: builds the multipart message (plain text + HTML) from the due report and sends it.
+
+Nothing here reads the database or prints. The CLI reads the report, hands it here, and records the
+report as sent only after ``send`` returned: a mail that failed is never logged as told. Text that
+customers or staff typed goes into the message body only, HTML-escaped; headers carry the shop's
+name, the counts and the addresses, each reduced to one line.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime
+from email import errors as email_errors
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from promisekeeper.errors import BadInput, MailError
+from promisekeeper.money import format_money
+from promisekeeper.render import due_cell, when_words
+
+if TYPE_CHECKING:
+    import smtplib
+    import ssl
+
+    from promisekeeper.config import SmtpSettings
+    from promisekeeper.store import DueReport, PromiseView
+
+DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+PASSWORD_ENV = "PK_SMTP_PASSWORD"
+CAFILE_ENV = "PK_SMTP_CAFILE"
+TIMEOUT_ENV = "PK_SMTP_TIMEOUT"
+
+# Row colours of the HTML part: a light background for clients that show it, a strong left edge and a
+# coloured status word for those that drop backgrounds (some dark modes).
+_TONES = {
+    "overdue": ("#fdecea", "#b42318"),
+    "due": ("#fff6d6", "#8a5a00"),
+}
+
+
+def one_line(text: str) -> str:
+    """Text safe for a mail header: line breaks, tabs and other control characters become single spaces."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(cleaned.split())
+
+
+# --- who: addresses ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Envelope:
+    """The sender and recipients, parsed once: used for the headers and the SMTP envelope alike."""
+
+    sender: Address
+    recipients: tuple[Address, ...]
+
+    @property
+    def to(self) -> list[str]:
+        return [a.addr_spec for a in self.recipients]
+
+
+def parse_address(text: str, option: str) -> Address:
+    """One mail address (``owner@example.com`` or ``Jo Owner <owner@example.com>``), or ``BadInput``."""
+    hint = f"give one address per {option}, e.g. owner@example.com or 'Jo Owner <owner@example.com>'"
+    if "\r" in text or "\n" in text:
+        raise BadInput(f"The address given to {option} contains a line break; {hint}.")
+    try:
+        header = policy.SMTP.header_factory("To", text.strip())
+        addresses = header.addresses
+    except (email_errors.MessageError, ValueError, IndexError, TypeError):
+        addresses = ()
+        header = None
+    if header is None or header.defects or len(addresses) != 1:
+        raise BadInput(f"{option} {text!r} is not one mail address; {hint}.")
+    address = addresses[0]
+    if not address.username or not address.domain or not address.addr_spec.isascii():
+        raise BadInput(
+            f"{option} {text!r} is not a complete ASCII mail address; {hint} (an international domain "
+            "in its xn-- form)."
+        )
+    return Address(display_name=one_line(address.display_name), addr_spec=address.addr_spec)
+
+
+def envelope(sender: str | None, recipients: Sequence[str], *, shop: str) -> Envelope:
+    """The From and To of the mail; a sender without a name is shown under the shop's name."""
+    if not sender:
+        raise BadInput("No sender address: give --from ADDR or set from in the [smtp] section of the config.")
+    if not recipients:
+        raise BadInput("No recipient: give --to ADDR (repeat it for several).")
+    source = parse_address(sender, "--from")
+    if not source.display_name:
+        source = Address(display_name=one_line(shop), addr_spec=source.addr_spec)
+    to: dict[str, Address] = {}
+    for text in recipients:
+        address = parse_address(text, "--to")
+        to.setdefault(address.addr_spec.lower(), address)
+    return Envelope(sender=source, recipients=tuple(to.values()))
+
+
+# --- what: the message -------------------------------------------------------------------------------
+
+
+def default_subject(report: DueReport, shop: str, *, only_new: bool = False) -> str:
+    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words)."""
+    if only_new:
+        return f"{shop}: {len(report.overdue)} newly overdue"
+    return f"{shop}: {len(report.overdue)} overdue, {len(report.due)} due today"
+
+
+def _moment(moment: datetime, tz: ZoneInfo) -> str:
+    return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+
+
+def _intro(report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
+    as_of = f"As of {_moment(report.as_of, tz)} ({tz.key})"
+    if not only_new:
+        return f"{as_of}: overdue promises first (most overdue first), then those due today."
+    if since is None:
+        return f"{as_of}: the overdue promises (no report has been mailed before)."
+    return f"{as_of}: the promises that became overdue since the last report ({_moment(since, tz)})."
+
+
+def _nothing(*, only_new: bool) -> str:
+    if only_new:
+        return "Nothing has become overdue since the last report."
+    return "Nothing overdue and nothing due today."
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    name: str  # overdue | due: the row colour
+    title: str
+    promises: Sequence[PromiseView]
+
+
+def sections(report: DueReport, *, only_new: bool = False) -> list[Section]:
+    """The report's non-empty sections in order, titled alike in the text and the HTML part."""
+    out = []
+    if report.overdue:
+        title = f"Newly overdue: {len(report.overdue)}" if only_new else f"Overdue: {len(report.overdue)}"
+        out.append(Section("overdue", title, report.overdue))
+    if report.due:
+        out.append(Section("due", f"Due today: {len(report.due)}", report.due))
+    return out
+
+
+def _what(p: PromiseView) -> str:
+    kind = "" if p.kind == "delivery" else f"({p.kind}) "
+    qty = f"{p.quantity} × " if p.quantity != 1 else ""
+    got = p.outcome.delivered_quantity
+    delivered = f" [{got} delivered]" if 0 < got < p.quantity else ""
+    return f"{kind}{qty}{p.what}{delivered}"
+
+
+def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport, tz: ZoneInfo) -> str:
+    background, accent = _TONES[section]
+    cell = "padding:6px 8px;border-bottom:1px solid #e5e7eb;"
+    rows = []
+    for p in promises:
+        status = when_words(p, report.as_of) + (" (renegotiated)" if p.renegotiated else "")
+        cells = [
+            (f"#{p.id}", f"border-left:4px solid {accent};white-space:nowrap;"),
+            (due_cell(p.due, tz, report.as_of), "white-space:nowrap;"),
+            (status, f"color:{accent};font-weight:bold;white-space:nowrap;"),
+            (p.customer or "", ""),
+            (_what(p), ""),
+            (format_money(p.price) if p.price else "", "text-align:right;white-space:nowrap;"),
+            (p.staff or "", ""),
+        ]
+        tds = "\n".join(f'<td style="{cell}{style}">{html.escape(text)}</td>' for text, style in cells)
+        rows.append(f'<tr style="background-color:{background};vertical-align:top;">\n{tds}\n</tr>')
+    return "\n".join(rows)
+
+
+def _html_table(
+    title: str, promises: Sequence[PromiseView], section: str, report: DueReport, tz: ZoneInfo
+) -> str:
+    accent = _TONES[section][1]
+    head_cell = "padding:6px 8px;border-bottom:2px solid #9ca3af;"
+    heads = "\n".join(
+        f'<th style="{head_cell}text-align:{"right" if name == "Price" else "left"};">{name}</th>'
+        for name in ("#", "Due", "Status", "Customer", "What", "Price", "Staff")
+    )
+    return (
+        f'<h2 style="font-size:16px;margin:20px 0 6px 0;color:{accent};">{html.escape(title)}</h2>\n'
+        '<table cellpadding="0" cellspacing="0" border="0" '
+        'style="border-collapse:collapse;width:100%;max-width:960px;font-size:14px;">\n'
+        f"<thead><tr>\n{heads}\n</tr></thead>\n"
+        f"<tbody>\n{_html_rows(promises, section, report, tz)}\n</tbody>\n</table>"
+    )
+
+
+def html_body(
+    report: DueReport, *, shop: str, subject: str, tz: ZoneInfo, only_new: bool, since: datetime | None
+) -> str:
+    """The HTML part: one table per section, inline styles only (mail clients drop style sheets)."""
+    parts = [
+        _html_table(section.title, section.promises, section.name, report, tz)
+        for section in sections(report, only_new=only_new)
+    ]
+    if not parts:
+        parts.append(f'<p style="margin:16px 0;">{html.escape(_nothing(only_new=only_new))}</p>')
+    body = "\n".join(parts)
+    intro = html.escape(_intro(report, tz, only_new=only_new, since=since))
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(subject)}</title>\n</head>\n"
+        '<body style="margin:0;padding:16px;background-color:#ffffff;color:#1f2328;'
+        "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:1.4;\">\n"
+        f'<h1 style="font-size:18px;margin:0 0 4px 0;">{html.escape(shop)}</h1>\n'
+        f'<p style="margin:0;color:#57606a;">{intro}</p>\n'
+        f"{body}\n"
+        '<p style="margin:20px 0 0 0;color:#57606a;font-size:12px;">Sent by pk (promisekeeper). '
+        "<code>pk due</code> shows the live list; <code>pk promise show ID</code> the story of one "
+        "promise.</p>\n"
+        "</body>\n</html>\n"
+    )
+
+
+def text_body(report: DueReport, table: str, *, tz: ZoneInfo, only_new: bool, since: datetime | None) -> str:
+    """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
+    intro = _intro(report, tz, only_new=only_new, since=since)
+    main = table.rstrip() if report.overdue or report.due else _nothing(only_new=only_new)
+    return f"{intro}\n\n{main}\n\n-- \nSent by pk (promisekeeper). `pk due` shows the live list.\n"
+
+
+def build_message(
+    report: DueReport,
+    who: Envelope,
+    *,
+    shop: str,
+    tz: ZoneInfo,
+    table: str,
+    subject: str | None = None,
+    only_new: bool = False,
+    since: datetime | None = None,
+) -> EmailMessage:
+    """The multipart/alternative message: ``table`` is the plain-text table, rendered by the caller.
+
+    Bodies are UTF-8 in 8 bits, readable as they stand (``--dry-run``); ``send`` re-encodes them as
+    quoted-printable for a server without 8BITMIME. The Date header is the report's moment
+    (``PK_NOW`` replays a morning exactly).
+    """
+    shop = one_line(shop) or "Our shop"
+    title = one_line(subject or "") or default_subject(report, shop, only_new=only_new)
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = title
+    message["From"] = who.sender
+    message["To"] = who.recipients
+    message["Date"] = format_datetime(report.as_of.astimezone(tz))
+    message["Message-ID"] = make_msgid(domain=who.sender.domain)
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
+    message.set_content(
+        text_body(report, table, tz=tz, only_new=only_new, since=since),
+        subtype="plain",
+        charset="utf-8",
+        cte="8bit",
+    )
+    message.add_alternative(
+        html_body(report, shop=shop, subject=title, tz=tz, only_new=only_new, since=since),
+        subtype="html",
+        charset="utf-8",
+        cte="8bit",
+    )
+    return message
+
+
+def seven_bit(message: EmailMessage) -> EmailMessage:
+    """A copy with every text part quoted-printable: for a server that does not announce 8BITMIME."""
+    import copy
+
+    clean = copy.deepcopy(message)
+    for part in clean.iter_parts():
+        assert isinstance(part, EmailMessage)
+        part.set_content(
+            part.get_content(), subtype=part.get_content_subtype(), charset="utf-8", cte="quoted-printable"
+        )
+    return clean
+
+
+def as_text(message: EmailMessage) -> str:
+    """The message as it goes on the wire to an 8BITMIME server, with the local line ends (``--dry-run``)."""
+    return message.as_bytes(policy=policy.SMTP.clone(linesep="\n")).decode("utf-8")
+
+
+# --- how: the route to the server ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where and how to hand the mail over; ``host`` is None only for a dry run."""
+
+    host: str | None
+    port: int
+    security: str
+    user: str | None
+    password: str | None
+    timeout: float
+    cafile: str | None
+
+    @property
+    def server(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def refuse_readable_password(smtp: SmtpSettings, config_path: Path | None) -> None:
+    """A password in a config file that others can read is refused, whether or not it would be used."""
+    if smtp.password is None or config_path is None or os.name == "nt":
+        return
+    try:
+        mode = config_path.stat().st_mode & 0o777
+    except OSError:
+        return
+    if mode & 0o044:
+        raise BadInput(
+            f"The config file {config_path} holds the SMTP password but others can read it (mode {mode:o}); "
+            f"run chmod 600 {config_path}, or remove the password and set {PASSWORD_ENV} instead."
+        )
+
+
+def route(
+    smtp: SmtpSettings,
+    *,
+    config_path: Path | None,
+    environ: Mapping[str, str],
+    host: str | None = None,
+    port: int | None = None,
+    security: str | None = None,
+    user: str | None = None,
+    need_server: bool = True,
+) -> Route:
+    """The route from the options, else the environment, else ``[smtp]``; the password never from options."""
+    refuse_readable_password(smtp, config_path)
+    where = f"the [smtp] section of {config_path}" if config_path else "the [smtp] section of the config file"
+    host = (host or smtp.host or "").strip() or None
+    if need_server and host is None:
+        raise BadInput(f"No mail server: give --smtp-host HOST or set host in {where}.")
+    security = security or smtp.security
+    port = port if port is not None else smtp.port if smtp.port is not None else DEFAULT_PORTS[security]
+    if not 0 < port < 65536:
+        raise BadInput(f"The SMTP port {port} is not a port number; use e.g. 587 (STARTTLS) or 465 (SSL).")
+    user = (user or smtp.user or "").strip() or None
+    password = environ.get(PASSWORD_ENV) or smtp.password
+    if need_server and user is not None and not password:
+        raise BadInput(
+            f"The SMTP user {user} has no password; set {PASSWORD_ENV}, or password in {where} "
+            "(a file only you can read)."
+        )
+    return Route(
+        host=host,
+        port=port,
+        security=security,
+        user=user,
+        password=password,
+        timeout=_timeout(environ, smtp.timeout),
+        cafile=environ.get(CAFILE_ENV) or smtp.cafile or None,
+    )
+
+
+def _timeout(environ: Mapping[str, str], default: float) -> float:
+    text = environ.get(TIMEOUT_ENV)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 600:
+        raise BadInput(f"{TIMEOUT_ENV} must be a number of seconds between 0 and 600, not {text!r}.")
+    return value
+
+
+def tls_context(route: Route) -> ssl.SSLContext:
+    """The system's trusted CAs, or only ``PK_SMTP_CAFILE`` when set; verification is never turned off."""
+    import ssl
+
+    try:
+        return ssl.create_default_context(cafile=route.cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise BadInput(
+            f"{CAFILE_ENV} names {route.cafile}, which is not a readable PEM certificate file ({exc})."
+        ) from exc
+
+
+# --- sending ---------------------------------------------------------------------------------------------
+
+
+def send(message: EmailMessage, who: Envelope, route: Route) -> None:
+    """Hand the message to the server, all recipients or none; any failure is one ``MailError`` sentence.
+
+    Every recipient is checked (RCPT) before the message is sent (DATA): when the server refuses one,
+    the transaction is reset and nobody gets the mail, so a failed run can simply be repeated.
+    """
+    import smtplib
+    import socket
+    import ssl
+
+    if route.host is None:
+        raise BadInput(
+            "No mail server: give --smtp-host HOST or set host in the [smtp] section of the config."
+        )
+    context = tls_context(route) if route.security != "none" else None
+    fail = f"Could not mail the report via {route.server}"
+    try:
+        client: smtplib.SMTP
+        if route.security == "ssl":
+            client = smtplib.SMTP_SSL(route.host, route.port, timeout=route.timeout, context=context)
+        else:
+            client = smtplib.SMTP(route.host, route.port, timeout=route.timeout)
+        with client:
+            client.ehlo_or_helo_if_needed()
+            if route.security == "starttls":
+                if not client.has_extn("starttls"):
+                    raise MailError(
+                        f"{fail}: the server does not offer STARTTLS; use --smtp-security ssl (port 465) "
+                        "or, on a trusted local network only, none."
+                    )
+                client.starttls(context=context)
+                client.ehlo()
+            if route.user is not None:
+                if not client.has_extn("auth"):
+                    raise MailError(f"{fail}: the server offers no login (AUTH) for user {route.user}.")
+                client.login(route.user, route.password or "")
+            _transfer(client, message, who)
+    except MailError:
+        raise
+    except smtplib.SMTPAuthenticationError as exc:
+        raise MailError(
+            f"{fail}: the server refused the login of user {route.user} ({_reply(exc)})."
+        ) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        refused = "; ".join(f"{addr} ({_said(code, text)})" for addr, (code, text) in exc.recipients.items())
+        raise MailError(f"{fail}: the server refused the recipient {refused}; nobody was sent it.") from exc
+    except smtplib.SMTPSenderRefused as exc:
+        raise MailError(f"{fail}: the server refused the sender {exc.sender} ({_reply(exc)}).") from exc
+    except smtplib.SMTPDataError as exc:
+        raise MailError(f"{fail}: the server rejected the message ({_reply(exc)}).") from exc
+    except smtplib.SMTPServerDisconnected as exc:
+        if isinstance(exc.__context__, TimeoutError):  # smtplib turns a read timeout into a disconnect
+            raise MailError(f"{fail}: the server did not answer within {route.timeout:g} s.") from exc
+        raise MailError(f"{fail}: the server closed the connection ({exc or 'without a word'}).") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise MailError(f"{fail}: the server answered {_reply(exc)}.") from exc
+    except smtplib.SMTPException as exc:
+        raise MailError(f"{fail}: {one_line(str(exc)).rstrip('.')}.") from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise MailError(
+            f"{fail}: its TLS certificate could not be verified ({exc.verify_message}); if it is signed by "
+            f"your own CA, set {CAFILE_ENV} to that CA's PEM file."
+        ) from exc
+    except ssl.SSLError as exc:
+        raise MailError(
+            f"{fail}: the TLS handshake failed ({exc.reason or exc}); check --smtp-security and --smtp-port."
+        ) from exc
+    except ConnectionRefusedError as exc:
+        raise MailError(
+            f"{fail}: the connection was refused (is a mail server listening on that port?)."
+        ) from exc
+    except socket.gaierror as exc:
+        raise MailError(f"{fail}: the host name {route.host} was not found ({exc.strerror}).") from exc
+    except TimeoutError as exc:
+        raise MailError(f"{fail}: the server did not answer within {route.timeout:g} s.") from exc
+    except OSError as exc:
+        raise MailError(f"{fail}: {exc.strerror or exc}.") from exc
+
+
+def _transfer(client: smtplib.SMTP, message: EmailMessage, who: Envelope) -> None:
+    import smtplib
+
+    sender = who.sender.addr_spec
+    eight_bit = client.has_extn("8bitmime")
+    code, text = client.mail(sender, ["BODY=8BITMIME"] if eight_bit else [])
+    if code != 250:
+        _reset(client)
+        raise smtplib.SMTPSenderRefused(code, text, sender)
+    refused: dict[str, tuple[int, bytes]] = {}
+    for recipient in who.to:
+        code, text = client.rcpt(recipient)
+        if code not in (250, 251):
+            refused[recipient] = (code, text)
+    if refused:
+        _reset(client)
+        raise smtplib.SMTPRecipientsRefused(refused)
+    code, text = client.data((message if eight_bit else seven_bit(message)).as_bytes())
+    if code != 250:
+        raise smtplib.SMTPDataError(code, text)
+
+
+def _reset(client: smtplib.SMTP) -> None:
+    import smtplib
+
+    with suppress(smtplib.SMTPException, OSError):
+        client.rset()
+
+
+def _said(code: int, text: bytes | str) -> str:
+    words = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    return one_line(f"{code} {words}")
+
+
+def _reply(exc: smtplib.SMTPResponseException) -> str:
+    return _said(exc.smtp_code, exc.smtp_error)

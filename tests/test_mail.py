@@ -1,0 +1,360 @@
+"""The morning mail as a message: its parts, its escaping, its headers, and the route to the server."""
+
+from __future__ import annotations
+
+import email
+import os
+from datetime import timedelta
+from email import policy
+from email.message import EmailMessage
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from promisekeeper import mail, store
+from promisekeeper.cli.notify import report_table
+from promisekeeper.config import SmtpSettings
+from promisekeeper.db import Database
+from promisekeeper.errors import BadInput
+from promisekeeper.money import Money
+from promisekeeper.when import Clock, parse_when
+
+SHOP = "Trailhead Outfitters"
+NASTY = "<script>alert('x')</script> & \"Co\"\r\nBcc: evil@example.com"
+STAFF = "<i>Sam</i>&Co"
+
+
+def _add(db: Database, clock: Clock, what: str, due: str, **kw: object) -> int:
+    with db.session() as session:
+        return store.add_promise(session, clock=clock, what=what, due=parse_when(due, clock), **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def report(db: Database, clock: Clock) -> store.DueReport:
+    """Two overdue (one with hostile text everywhere a person types) and one due today."""
+    _add(
+        db,
+        clock,
+        "Hiking boots size 38",
+        "2026-11-20",
+        customer="Anna Smith",
+        quantity=2,
+        staff="Jo",
+        price=Money.from_minor(24000, "EUR"),
+    )
+    _add(db, clock, NASTY, "2026-11-21", customer=NASTY, staff=STAFF, note=NASTY)
+    _add(db, clock, "Call back Ben", "today 16:00", kind="callback", customer="Ben")
+    _add(db, clock, "Not yet", "2026-11-30")
+    with db.session(write=False) as session:
+        return store.due_report(session, clock=clock)
+
+
+def _message(report: store.DueReport, clock: Clock, **kw: object) -> EmailMessage:
+    who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop=SHOP)
+    table = report_table(report, clock.tz, only_new=bool(kw.get("only_new")))
+    return mail.build_message(report, who, shop=SHOP, tz=clock.tz, table=table, **kw)  # type: ignore[arg-type]
+
+
+def _parse(message: EmailMessage) -> EmailMessage:
+    """Round-trip through bytes, as the receiving server sees it."""
+    parsed = email.message_from_bytes(message.as_bytes(), policy=policy.default)
+    assert isinstance(parsed, EmailMessage)
+    return parsed
+
+
+def _parts(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(("plain",))
+    rich = message.get_body(("html",))
+    assert plain is not None
+    assert rich is not None
+    return str(plain.get_content()), str(rich.get_content())
+
+
+class _Tags(HTMLParser):
+    """Collects elements and checks that every opened element is closed in order."""
+
+    VOID = frozenset({"meta", "br"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.seen: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, dict(attrs)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack.pop() == tag
+
+
+def test_the_message_is_multipart_alternative_with_text_then_html(
+    report: store.DueReport, clock: Clock
+) -> None:
+    message = _parse(_message(report, clock))
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert message["Subject"] == "Trailhead Outfitters: 2 overdue, 1 due today"
+    assert message["From"] == "Trailhead Outfitters <promises@trailhead.example>"
+    assert message["To"] == "owner@trailhead.example"
+    assert message["Date"] == "Sun, 22 Nov 2026 10:00:00 +0100"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["Message-ID"].endswith("@trailhead.example>")
+
+
+def test_the_text_part_is_the_due_table_aligned_and_plain(report: store.DueReport, clock: Clock) -> None:
+    text, _ = _parts(_parse(_message(report, clock)))
+    assert "\x1b" not in text
+    lines = text.splitlines()
+    assert (
+        lines[0]
+        == "As of Sun 22 Nov 2026 10:00 (Europe/Berlin): overdue promises first (most overdue first), "
+        "then those due today."
+    )
+    assert "Overdue: 2" in lines
+    boots = next(line for line in lines if "Hiking boots" in line)
+    assert boots.split()[:7] == ["1", "Fri", "20", "Nov", "overdue", "1d", "10h"]
+    assert "2 × Hiking boots size 38" in boots
+    assert boots.endswith("€240.00  Jo")
+    header = next(line for line in lines if line.startswith("#  Due"))
+    assert header.index("Customer") == boots.index("Anna Smith")  # columns line up
+    assert "Not yet" not in text
+    assert all(len(line) <= 100 for line in lines if not line.startswith("As of"))
+
+
+def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: store.DueReport, clock: Clock) -> None:
+    _, page = _parts(_parse(_message(report, clock)))
+    tags = _Tags()
+    tags.feed(page)
+    tags.close()
+    assert tags.stack == []
+    rows = [attrs.get("style") or "" for tag, attrs in tags.seen if tag == "tr"]
+    body_rows = [style for style in rows if "background-color" in style]
+    assert len(body_rows) == 3
+    assert [("#fdecea" in s, "#fff6d6" in s) for s in body_rows] == [
+        (True, False),
+        (True, False),
+        (False, True),
+    ]
+    assert "<h2" in page
+    assert "Overdue: 2" in page
+    assert "Due today: 1" in page
+    assert "<style" not in page  # inline styles only: mail clients drop style sheets
+
+
+def test_customer_and_staff_text_is_escaped_in_html(report: store.DueReport, clock: Clock) -> None:
+    _, page = _parts(_parse(_message(report, clock)))
+    assert "<script>" not in page
+    assert "<i>" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;" in page
+    assert "&lt;i&gt;Sam&lt;/i&gt;&amp;Co" in page
+
+
+def test_typed_text_never_reaches_a_header(report: store.DueReport, clock: Clock) -> None:
+    raw = _message(report, clock, subject="Morning\r\nBcc: evil@example.com").as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    names = [line.split(":", 1)[0] for line in head.split("\r\n") if line and not line[0].isspace()]
+    assert names == [
+        "Subject",
+        "From",
+        "To",
+        "Date",
+        "Message-ID",
+        "Auto-Submitted",
+        "MIME-Version",
+        "Content-Type",
+    ]
+    message = _parse(_message(report, clock, subject="Morning\r\nBcc: evil@example.com"))
+    assert message["Subject"] == "Morning Bcc: evil@example.com"
+    assert message["Bcc"] is None
+    assert "evil" not in str(message["To"])
+
+
+def test_a_shop_name_with_a_line_break_stays_one_header(report: store.DueReport, clock: Clock) -> None:
+    who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Shop\r\nBcc: x@y.z")
+    message = _parse(
+        mail.build_message(
+            report, who, shop="Shop\r\nBcc: x@y.z", tz=clock.tz, table=report_table(report, clock.tz)
+        )
+    )
+    assert message["Subject"] == "Shop Bcc: x@y.z: 2 overdue, 1 due today"
+    assert message["Bcc"] is None
+    assert message["From"].addresses[0].display_name == "Shop Bcc: x@y.z"
+
+
+def test_non_ascii_shop_name_is_encoded_in_the_subject(report: store.DueReport, clock: Clock) -> None:
+    who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Bergsport Müller")
+    message = mail.build_message(
+        report, who, shop="Bergsport Müller", tz=clock.tz, table=report_table(report, clock.tz)
+    )
+    raw = message.as_bytes().split(b"\r\n\r\n", 1)[0]
+    assert raw.isascii()
+    assert _parse(message)["Subject"] == "Bergsport Müller: 2 overdue, 1 due today"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["owner@example.com\r\nBcc: evil@example.com", "nope", "a@b.c, d@e.f", "", "<>", "jö@example.com", "a@"],
+)
+def test_a_bad_address_is_bad_input(address: str) -> None:
+    with pytest.raises(BadInput) as caught:
+        mail.envelope("promises@example.com", [address], shop=SHOP)
+    assert "--to" in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_the_envelope_keeps_names_and_drops_duplicates() -> None:
+    who = mail.envelope(
+        "Promises <promises@example.com>",
+        ["Jo <jo@example.com>", "JO@example.com", "sam@example.com"],
+        shop=SHOP,
+    )
+    assert str(who.sender) == "Promises <promises@example.com>"
+    assert who.to == ["jo@example.com", "sam@example.com"]
+    with pytest.raises(BadInput, match="--from"):
+        mail.envelope(None, ["jo@example.com"], shop=SHOP)
+
+
+def test_a_quiet_day_says_so(db: Database, clock: Clock) -> None:
+    with db.session(write=False) as session:
+        quiet = store.due_report(session, clock=clock)
+    text, page = _parts(_parse(_message(quiet, clock)))
+    assert "Nothing overdue and nothing due today." in text
+    assert "Nothing overdue and nothing due today." in page
+    assert "<table" not in page
+
+
+def test_only_new_says_since_when(report: store.DueReport, clock: Clock) -> None:
+    message = _parse(_message(report, clock, only_new=True, since=clock.now.replace(hour=8)))
+    assert message["Subject"] == "Trailhead Outfitters: 2 newly overdue"
+    text, page = _parts(message)
+    assert "became overdue since the last report (Sun 22 Nov 2026 08:00)" in text
+    assert "Newly overdue: 2" in text.splitlines()
+    assert "Newly overdue: 2" in page
+
+
+def test_seven_bit_copy_for_old_servers(report: store.DueReport, clock: Clock) -> None:
+    message = _message(report, clock)
+    clean = mail.seven_bit(message)
+    assert clean.as_bytes().isascii()
+    assert [p["Content-Transfer-Encoding"] for p in clean.iter_parts()] == ["quoted-printable"] * 2
+    assert _parts(_parse(clean)) == _parts(_parse(message))
+    assert message.get_body(("plain",))["Content-Transfer-Encoding"] == "8bit"  # the original is untouched
+
+
+# --- the route --------------------------------------------------------------------------------------------
+
+
+def _config(tmp_path: Path, mode: int) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[smtp]\npassword = "hunter2"\n')
+    path.chmod(mode)
+    return path
+
+
+def test_the_password_comes_from_the_environment_before_the_config(tmp_path: Path) -> None:
+    smtp = SmtpSettings(host="mail.example.com", user="shop", password="from-config")
+    path = _config(tmp_path, 0o600)
+    r = mail.route(smtp, config_path=path, environ={"PK_SMTP_PASSWORD": "from-env"})
+    assert (r.host, r.port, r.security, r.user, r.password) == (
+        "mail.example.com",
+        587,
+        "starttls",
+        "shop",
+        "from-env",
+    )
+    assert mail.route(smtp, config_path=path, environ={}).password == "from-config"
+
+
+def test_a_config_password_others_can_read_is_refused(tmp_path: Path) -> None:
+    if os.name == "nt":
+        pytest.skip("POSIX file modes")
+    smtp = SmtpSettings(host="mail.example.com", user="shop", password="hunter2")
+    path = _config(tmp_path, 0o644)
+    with pytest.raises(BadInput) as caught:
+        mail.route(smtp, config_path=path, environ={"PK_SMTP_PASSWORD": "x"})
+    assert str(caught.value) == (
+        f"The config file {path} holds the SMTP password but others can read it (mode 644); "
+        f"run chmod 600 {path}, or remove the password and set PK_SMTP_PASSWORD instead."
+    )
+
+
+@pytest.mark.parametrize(("security", "port"), [("none", 25), ("starttls", 587), ("ssl", 465)])
+def test_the_port_follows_the_security(security: str, port: int) -> None:
+    r = mail.route(SmtpSettings(host="h"), config_path=None, environ={}, security=security)
+    assert r.port == port
+    assert (
+        mail.route(SmtpSettings(host="h", port=2525), config_path=None, environ={}, security=security).port
+        == 2525
+    )
+    assert mail.route(SmtpSettings(host="h", port=2525), config_path=None, environ={}, port=26).port == 26
+
+
+def test_the_options_win_over_the_config() -> None:
+    smtp = SmtpSettings(host="config.example.com", port=2525, security="ssl", user="config")
+    r = mail.route(
+        smtp,
+        config_path=None,
+        environ={"PK_SMTP_PASSWORD": "pw"},
+        host="cli.example.com",
+        port=26,
+        security="none",
+        user="cli",
+    )
+    assert (r.host, r.port, r.security, r.user) == ("cli.example.com", 26, "none", "cli")
+
+
+def test_a_missing_server_or_password_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="--smtp-host"):
+        mail.route(SmtpSettings(), config_path=None, environ={})
+    assert mail.route(SmtpSettings(), config_path=None, environ={}, need_server=False).host is None
+    with pytest.raises(BadInput, match="PK_SMTP_PASSWORD"):
+        mail.route(SmtpSettings(host="h", user="shop"), config_path=None, environ={})
+
+
+def test_timeout_and_ca_file_from_the_environment(tmp_path: Path) -> None:
+    r = mail.route(
+        SmtpSettings(host="h"),
+        config_path=None,
+        environ={"PK_SMTP_TIMEOUT": "2.5", "PK_SMTP_CAFILE": "/x.pem"},
+    )
+    assert (r.timeout, r.cafile) == (2.5, "/x.pem")
+    assert mail.route(SmtpSettings(host="h"), config_path=None, environ={}).timeout == 30
+    with pytest.raises(BadInput, match="PK_SMTP_TIMEOUT"):
+        mail.route(SmtpSettings(host="h"), config_path=None, environ={"PK_SMTP_TIMEOUT": "soon"})
+    with pytest.raises(BadInput, match="PK_SMTP_CAFILE"):
+        mail.tls_context(
+            mail.route(
+                SmtpSettings(host="h"),
+                config_path=None,
+                environ={"PK_SMTP_CAFILE": str(tmp_path / "none.pem")},
+            )
+        )
+
+
+def test_one_line_strips_every_control_character() -> None:
+    assert mail.one_line("a\r\nb\tc\x00d\x85e\u2028f  g") == "a b c d e f g"
+
+
+# --- the sent-log in the store ------------------------------------------------------------------------
+
+
+def test_the_sent_log_drives_only_new(db: Database, clock: Clock) -> None:
+    old = _add(db, clock, "Boots", "2026-11-20")
+    today = _add(db, clock, "Call Ben", "today 16:00", kind="callback")
+    with db.session(write=False) as session:
+        assert store.last_sent_at(session) is None
+        first = store.newly_overdue_report(session, clock=clock)
+    assert ([p.id for p in first.overdue], first.due) == ([old], [])
+    with db.session() as session:
+        store.record_sent(
+            session, at=clock.now, recipients=["owner@example.com"], subject="S", overdue=[old], due=[today]
+        )
+    evening = Clock(now=clock.now + timedelta(hours=8), tz=clock.tz)
+    with db.session(write=False) as session:
+        assert store.last_sent_at(session) == clock.now
+        assert [p.id for p in store.newly_overdue_report(session, clock=evening).overdue] == [today]
+        events = store.view(session, old, evening, detail=True).history
+    assert (events[-1].event, events[-1].detail) == ("notified", "mailed to owner@example.com as overdue")
