@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from promisekeeper import mail, store
-from promisekeeper.cli.notify import report_table
 from promisekeeper.config import SmtpSettings
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
@@ -52,8 +51,7 @@ def report(db: Database, clock: Clock) -> store.DueReport:
 
 def _message(report: store.DueReport, clock: Clock, **kw: object) -> EmailMessage:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop=SHOP)
-    table = report_table(report, clock.tz, only_new=bool(kw.get("only_new")))
-    return mail.build_message(report, who, shop=SHOP, tz=clock.tz, table=table, **kw)  # type: ignore[arg-type]
+    return mail.build_message(report, who, shop=SHOP, tz=clock.tz, **kw)  # type: ignore[arg-type]
 
 
 def _parse(message: EmailMessage) -> EmailMessage:
@@ -174,11 +172,7 @@ def test_typed_text_never_reaches_a_header(report: store.DueReport, clock: Clock
 
 def test_a_shop_name_with_a_line_break_stays_one_header(report: store.DueReport, clock: Clock) -> None:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Shop\r\nBcc: x@y.z")
-    message = _parse(
-        mail.build_message(
-            report, who, shop="Shop\r\nBcc: x@y.z", tz=clock.tz, table=report_table(report, clock.tz)
-        )
-    )
+    message = _parse(mail.build_message(report, who, shop="Shop\r\nBcc: x@y.z", tz=clock.tz))
     assert message["Subject"] == "Shop Bcc: x@y.z: 2 overdue, 1 due today"
     assert message["Bcc"] is None
     assert message["From"].addresses[0].display_name == "Shop Bcc: x@y.z"
@@ -186,9 +180,7 @@ def test_a_shop_name_with_a_line_break_stays_one_header(report: store.DueReport,
 
 def test_non_ascii_shop_name_is_encoded_in_the_subject(report: store.DueReport, clock: Clock) -> None:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Bergsport Müller")
-    message = mail.build_message(
-        report, who, shop="Bergsport Müller", tz=clock.tz, table=report_table(report, clock.tz)
-    )
+    message = mail.build_message(report, who, shop="Bergsport Müller", tz=clock.tz)
     raw = message.as_bytes().split(b"\r\n\r\n", 1)[0]
     assert raw.isascii()
     assert _parse(message)["Subject"] == "Bergsport Müller: 2 overdue, 1 due today"

@@ -240,12 +240,11 @@ def build_message(
     *,
     shop: str,
     tz: ZoneInfo,
-    table: str,
     subject: str | None = None,
     only_new: bool = False,
     since: datetime | None = None,
 ) -> EmailMessage:
-    """The multipart/alternative message: ``table`` is the plain-text table, rendered by the caller.
+    """The multipart/alternative message: ``pk due``'s tables as plain text, and an HTML table.
 
     Bodies are UTF-8 in 8 bits, readable as they stand (``--dry-run``); ``send`` re-encodes them as
     quoted-printable for a server without 8BITMIME. The Date header is the report's moment
@@ -260,6 +259,11 @@ def build_message(
     message["Date"] = format_datetime(report.as_of.astimezone(tz))
     message["Message-ID"] = make_msgid(domain=who.sender.domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
+    from promisekeeper.render import plain_tables
+
+    table = plain_tables(
+        [(s.title, s.promises) for s in sections(report, only_new=only_new)], tz, report.as_of
+    )
     message.set_content(
         text_body(report, table, tz=tz, only_new=only_new, since=since),
         subtype="plain",

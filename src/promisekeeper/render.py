@@ -550,3 +550,23 @@ def show_stats(console: Console, fmt: Format, report: StatsReport, tz: ZoneInfo)
             style="bold" if f is report.total else "",
         )
     console.print(table)
+
+
+def plain_tables(sections: Sequence[tuple[str, Sequence[PromiseView]]], tz: ZoneInfo, now: datetime) -> str:
+    """``pk due``'s tables as plain text 100 columns wide (for mail): long text wrapped, no escape codes."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=100,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    for title, promises in sections:
+        console.print(promise_table(promises, tz, now, title=title))
+        console.print()
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"

@@ -4,50 +4,18 @@ from __future__ import annotations
 
 import os
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import state
 
-if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
-    from promisekeeper.store import DueReport
-
 
 class Security(StrEnum):
     none = "none"
     starttls = "starttls"
     ssl = "ssl"
-
-
-def report_table(report: DueReport, tz: ZoneInfo, *, only_new: bool = False) -> str:
-    """The mail's plain-text tables: ``pk due``'s columns, 100 wide, long text wrapped, no escape codes."""
-    import io
-
-    from rich.console import Console
-
-    from promisekeeper.mail import sections
-    from promisekeeper.render import promise_table
-
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=100,
-        color_system=None,
-        force_terminal=False,
-        no_color=True,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
-    for section in sections(report, only_new=only_new):
-        console.print(promise_table(section.promises, tz, report.as_of, title=section.title))
-        console.print()
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 @app.command("notify")
@@ -143,7 +111,6 @@ def notify(
         who,
         shop=settings.shop_name,
         tz=settings.tz,
-        table=report_table(report, settings.tz, only_new=only_new),
         subject=subject,
         only_new=only_new,
         since=since,
