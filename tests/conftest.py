@@ -60,7 +60,8 @@ def postgres_schema(url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         base = sa.make_url(url)
-        options = " ".join(filter(None, [base.query.get("options"), f"-csearch_path={schema}"]))
+        given = base.query.get("options") or ()
+        options = " ".join([*([given] if isinstance(given, str) else given), f"-csearch_path={schema}"])
         scoped = base.update_query_dict({"options": options})
         yield scoped.render_as_string(hide_password=False)
     finally:

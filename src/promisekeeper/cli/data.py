@@ -1,11 +1,24 @@
-"""Data commands: ``pk demo`` and ``pk db path``."""
+"""Data commands: ``pk export``, ``pk import``, ``pk db path|backup|copy|upgrade`` and ``pk demo``."""
 
 from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import state
+
+if TYPE_CHECKING:
+    from promisekeeper.exchange import ImportResult, Progress
+
+BAR_BYTES = 256 * 1024  # an import file this large shows a progress bar (when stderr is a terminal)
 
 db_app = typer.Typer(name="db", help="Where the database is, and its upkeep.", no_args_is_help=True)
 app.add_typer(db_app)
@@ -20,6 +33,241 @@ def db_path(ctx: typer.Context) -> None:
     from promisekeeper.db import describe
 
     typer.echo(describe(state(ctx).settings.db))
+
+
+@db_app.command("backup")
+def db_backup(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE", help="Where to write the copy; a folder gets a dated file.", show_default=False
+        ),
+    ],
+) -> None:
+    """Copy the database to FILE while it is in use (SQLite's online backup API: a consistent copy).
+
+    Example: pk db backup /mnt/usb/promises-$(date +%F).db
+    """
+    from promisekeeper.db import describe
+
+    st = state(ctx)
+    dest = st.db.backup(file, now=st.clock.now.astimezone(st.settings.tz))
+    typer.echo(f"Backed up {describe(st.db.target)} to {dest}.")
+
+
+@db_app.command("copy")
+def db_copy(
+    source: Annotated[
+        str, typer.Argument(metavar="SRC", help="The book to copy: a file or URL.", show_default=False)
+    ],
+    target: Annotated[
+        str, typer.Argument(metavar="DST", help="A new or empty database: a file or URL.", show_default=False)
+    ],
+) -> None:
+    """Copy a whole promise book, ids and history, into a new or empty database (e.g. onto PostgreSQL).
+
+    Example: pk db copy ~/.local/share/promisekeeper/promises.db postgresql+psycopg://shop@db.lan/promises
+    """
+    from promisekeeper.db import copy_database, describe
+
+    counts = copy_database(source, target)
+    typer.echo(
+        f"Copied {counts.get('promise', 0)} promises, {counts.get('customer', 0)} customers and "
+        f"{counts.get('event', 0)} history events from {describe(source)} to {describe(target)}."
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Upgrade an older database's schema now, after a backup copy (pk also does it on first use).
+
+    Example: pk db upgrade
+    """
+    from promisekeeper.db import describe
+
+    st = state(ctx)
+    done = st.db.upgrade()
+    where = describe(st.db.target)
+    if done.before is None:
+        typer.echo(f"Created {where} at schema {done.after}.")
+    elif done.before == done.after:
+        typer.echo(f"{where} is up to date (schema {done.after}).")
+    else:
+        kept = f"; the old one is kept at {done.backup}" if done.backup else ""
+        typer.echo(f"Upgraded {where} from schema {done.before} to {done.after}{kept}.")
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    ics = "ics"
+
+
+class ImportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ExportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="json: everything; csv: every promise, one a row; ics: the open promises as a calendar "
+            "(default: the output file's extension, else json).",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file (default: standard output).")
+    ] = None,
+) -> None:
+    """Export everything (json), every promise (csv), or the open promises as a calendar (ics).
+
+    The JSON holds customers, promises, deliveries, history, remedies and the sent-log; pk import of it
+    into an empty database reproduces them exactly.
+
+    Example: pk export -o promises-backup.json
+
+    Example: pk export --format ics -o open-promises.ics
+    """
+    from promisekeeper import exchange
+
+    st = state(ctx)
+    chosen = exchange.export_format(fmt.value if fmt else None, output)
+    tz, shop = st.settings.tz, st.settings.shop_name
+    with st.db.session(write=False) as session:
+        if output is None:
+            with _utf8_stdout() as out:
+                exchange.export(session, chosen, out, clock=st.clock, tz=tz, shop=shop)
+            return
+        count = exchange.export_to_file(session, chosen, output, clock=st.clock, tz=tz, shop=shop)
+    typer.echo(f"Exported {_count(count, 'promise')} to {output} ({chosen}).")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A CSV file (columns: see the README) or a pk export JSON file; - reads standard input.",
+            show_default=False,
+        ),
+    ],
+    fmt: Annotated[
+        ImportFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="csv or json (default: by the file's extension, else its content).",
+            show_default=False,
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Check the whole file and say what would be imported; write nothing."),
+    ] = False,
+) -> None:
+    """Import promises from a CSV file (a till, years of a spreadsheet) or a JSON export: all or nothing.
+
+    A malformed row stops the import with its line number and the reason (exit 2), and nothing is written.
+    A JSON export is imported into an empty database only, and reproduces it exactly.
+
+    Example: pk import till-2025.csv --dry-run
+
+    Example: pk --db restored.db import promises-backup.json
+    """
+    from promisekeeper import exchange
+
+    st = state(ctx)
+    with _progress_bar(_size(file)) as progress:
+        plan = exchange.read_import(
+            exchange.read_source(file),
+            source=file,
+            fmt=fmt.value if fmt else None,
+            clock=st.clock,
+            currency=st.settings.currency,
+            progress=progress,
+        )
+        if dry_run:
+            with st.db.session(write=False) as session:
+                result = exchange.check_import(session, plan)
+        else:
+            with st.db.session() as session:
+                result = exchange.write_import(session, plan, clock=st.clock, progress=progress)
+    typer.echo(_import_summary(result))
+
+
+def _size(file: str) -> int:
+    """The import file's size; 0 for standard input, or when it cannot be read (the read says why)."""
+    try:
+        return 0 if file == "-" else Path(file).stat().st_size
+    except OSError:
+        return 0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _import_summary(r: ImportResult) -> str:
+    if r.format == "json":
+        what = (
+            f"{_count(r.promises, 'promise')} with their whole history, "
+            f"{_count(r.deliveries, 'delivery').replace('deliverys', 'deliveries')} "
+            f"and {_count(r.customers, 'customer')}"
+        )
+    else:
+        what = f"{_count(r.promises, 'promise')} ({r.deliveries} with a delivery) and {r.customers} new " + (
+            "customer" if r.customers == 1 else "customers"
+        )
+    if r.written:
+        return f"Imported {what} from {r.source}."
+    return f"{r.source} is valid: {what} would be imported; nothing was written (--dry-run)."
+
+
+@contextmanager
+def _utf8_stdout() -> Iterator[IO[str]]:
+    """Standard output as UTF-8 whatever the locale says: an export is a UTF-8 file."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        yield sys.stdout
+        return
+    sys.stdout.flush()
+    out = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
+    try:
+        yield out
+    finally:
+        out.flush()
+        out.detach()
+
+
+@contextmanager
+def _progress_bar(size: int) -> Iterator[Progress | None]:
+    """A Rich progress bar on stderr for a large import, when stderr is a terminal; else nothing."""
+    if size < BAR_BYTES or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    tasks: dict[str, TaskID] = {}
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
+
+        def update(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        yield update
 
 
 @app.command("demo")
@@ -63,5 +311,6 @@ def demo(ctx: typer.Context) -> None:
     show_stats(st.console, Format.table, stats_report(record, "staff"), tz)
     fixed = next((p.id for p in broken if p.remedied), None)
     if fixed is not None:
-        look = f"pk --db {path} promise show {fixed}"
-        st.console.print(f"\nLook closer: {look}   (a late repair and its remedy)")
+        st.console.print(
+            f"\nLook closer: pk --db {path} promise show {fixed}   (a late repair and its remedy)"
+        )

@@ -1,0 +1,458 @@
+"""Export and import through ``exchange`` on real databases: JSON reproduces everything exactly, CSV rows
+become promises judged by the rules, and every fault in a file is one sentence naming its line."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promisekeeper import exchange, store
+from promisekeeper.db import Database
+from promisekeeper.errors import BadInput
+from promisekeeper.money import Money
+from promisekeeper.when import Clock, Due, end_of_day
+from tests.conftest import SQL, postgres_schema, postgres_url
+
+HEADER = ",".join(exchange.CSV_COLUMNS)
+
+
+def eur(amount: str) -> Money:
+    return Money(Decimal(amount), "EUR")
+
+
+def later(clock: Clock, **delta: float) -> Clock:
+    return replace(clock, now=clock.now + timedelta(**delta))
+
+
+def day(clock: Clock, days: int) -> Due:
+    return Due(end_of_day(clock.today + timedelta(days=days), clock.tz), date_only=True)
+
+
+def moment(clock: Clock, days: int, hour: int) -> Due:
+    return Due(datetime.combine(clock.today + timedelta(days=days), time(hour), tzinfo=clock.tz), False)
+
+
+def fill(db: Database, clock: Clock) -> None:
+    """A week of a shop: partial and late deliveries, follow-ups, a substitution and its remedy, a callback,
+    a renegotiation, a cancellation, another currency, a forgotten customer and a mailed report."""
+    t0 = later(clock, days=-6)
+    with db.session() as s:
+        store.add_customer(s, clock=t0, name="Anna Smith", email="anna@example.com", phone="+49 30 1234")
+        boots = store.add_promise(
+            s,
+            clock=t0,
+            what="Hiking boots",
+            quantity=2,
+            price=eur("240"),
+            due=day(t0, 2),
+            customer="anna smith",
+            staff="Jo",
+            tags=["boots", "urgent"],
+            note="size 38",
+        )
+        store.deliver(s, clock=later(t0, days=1), promise_id=boots, quantity=1)
+        store.deliver(
+            s, clock=later(t0, days=3), promise_id=boots, price=eur("130"), followup_after=("2d", "30d")
+        )
+        jacket = store.add_promise(
+            s, clock=t0, what="Rain jacket M", price=eur("180"), due=day(t0, 1), customer="Ben"
+        )
+        store.deliver(s, clock=later(t0, hours=5), promise_id=jacket, what="Rain jacket L")
+        store.remedy(
+            s, clock=later(t0, days=1), promise_id=jacket, action="Exchanged it", prevent="Check labels"
+        )
+        call = store.add_promise(
+            s, clock=t0, what="Call back about bindings", kind="callback", due=moment(t0, 0, 16)
+        )
+        store.done(s, clock=later(t0, hours=3), promise_id=call, note="Spoke to Ben")
+        tent = store.add_promise(s, clock=t0, what="Tent", price=eur("300"), due=day(t0, 3), customer="Carl")
+        store.amend(s, clock=later(t0, days=2), promise_id=tent, due=day(t0, 9), reason="Supplier delay")
+        gone = store.add_promise(s, clock=t0, what="Stove", due=day(t0, 4), customer="Dora")
+        store.cancel(s, clock=later(t0, days=1), promise_id=gone, reason="Bought elsewhere")
+        store.add_promise(
+            s, clock=t0, what="Knife", price=Money(Decimal("1200"), "JPY"), due=day(t0, 1), customer="Emi"
+        )
+        store.add_promise(s, clock=t0, what="Sleeping bag", due=day(t0, 8), customer="Finn", tags=["sale"])
+        store.forget_customer(s, clock=later(t0, days=2), name="Finn")
+        store.record_sent(
+            s,
+            at=later(t0, days=5).now,
+            recipients=["owner@example.com"],
+            subject="Promises due",
+            overdue=[4],
+            due=[],
+        )
+
+
+def export_json(db: Database, clock: Clock) -> str:
+    out = io.StringIO()
+    with db.session(write=False) as s:
+        exchange.export(s, "json", out, clock=clock, tz=clock.tz, shop="Test shop")
+    return out.getvalue()
+
+
+def import_bytes(db: Database, data: bytes, clock: Clock, *, source: str = "in.csv", **kw: Any) -> Any:
+    plan = exchange.read_import(data, source=source, fmt=None, clock=clock, currency="EUR", **kw)
+    with db.session() as s:
+        return exchange.write_import(s, plan, clock=clock)
+
+
+def views(db: Database, clock: Clock) -> list[store.PromiseView]:
+    with db.session(write=False) as s:
+        ids = [p.id for p in store.list_promises(s, clock=clock)]
+        return [store.view(s, pid, clock, detail=True) for pid in ids]
+
+
+@pytest.fixture
+def other_db(engine: str, tmp_path: Path) -> Iterator[Database]:
+    """A second, empty database on the same engine as ``db``."""
+    if engine == "sqlite":
+        yield Database(str(tmp_path / "other.db"))
+        return
+    with postgres_schema(postgres_url()) as url:
+        yield Database(url)
+
+
+# --- JSON ------------------------------------------------------------------------------------------
+
+
+def test_json_round_trip_reproduces_everything(db: Database, other_db: Database, clock: Clock) -> None:
+    fill(db, clock)
+    first = export_json(db, clock)
+    result = import_bytes(other_db, first.encode(), clock, source="export.json")
+    assert (result.promises, result.written) == (len(views(db, clock)), True)
+    assert views(other_db, clock) == views(db, clock)
+    assert export_json(other_db, clock) == first
+    doc = json.loads(first)
+    assert doc["format"] == "promisekeeper"
+    assert doc["version"] == 1
+    for key in ("customers", "promises", "deliveries", "history", "remedies", "sent_reports", "sent_items"):
+        assert doc[key], f"{key} is missing or empty"
+    assert doc["promises"][0]["tags"] == ["boots", "urgent"]
+
+
+def test_after_a_json_import_new_ids_follow_the_imported_ones(
+    db: Database, other_db: Database, clock: Clock
+) -> None:
+    fill(db, clock)
+    import_bytes(other_db, export_json(db, clock).encode(), clock, source="export.json")
+    with other_db.session() as s:
+        new = store.add_promise(s, clock=clock, what="Gloves", due=day(clock, 1), customer="Anna Smith")
+        count = len(store.list_promises(s, clock=clock))
+    assert new == count
+    assert views(other_db, clock)[-1].customer == "Anna Smith"
+
+
+@pytest.mark.sqlite_only
+def test_json_round_trip_copies_every_stored_value(db: Database, other_db: Database, clock: Clock) -> None:
+    fill(db, clock)
+    import_bytes(other_db, export_json(db, clock).encode(), clock, source="export.json")
+    assert SQL(other_db.target).dump() == SQL(db.target).dump()
+
+
+def test_json_into_a_database_that_holds_data_is_refused(db: Database, clock: Clock) -> None:
+    fill(db, clock)
+    with pytest.raises(BadInput, match=r"already holds \d+ customers; .*empty database only"):
+        import_bytes(db, export_json(db, clock).encode(), clock, source="export.json")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(version=2), "newer pk"),
+        (lambda d: d.update(format="other"), "not a promisekeeper export"),
+        (lambda d: d.update(gifts=[]), 'unknown section "gifts"'),
+        (lambda d: d["promises"][0].update(colour="red"), 'promises\\[0\\] has an unknown field "colour"'),
+        (lambda d: d["promises"][1].update(due="next week"), 'promises\\[1\\]: "due" must be an ISO 8601'),
+        (lambda d: d["promises"][0].update(quantity="2"), '"quantity" must be a whole number'),
+        (lambda d: d["promises"][0].update(kind="gift"), 'unknown kind "gift"'),
+        (lambda d: d["promises"][0].pop("what"), 'has no "what"'),
+        (lambda d: d["deliveries"][0].update(promise_id=999), '"promise_id" 999 names no promise'),
+        (lambda d: d["promises"].append(dict(d["promises"][0])), "repeats the id 1"),
+        (lambda d: d["promises"][0].update(tags="boots"), '"tags" must be a list'),
+    ],
+)
+def test_a_damaged_json_export_is_refused_whole(
+    db: Database, other_db: Database, clock: Clock, change: Any, message: str
+) -> None:
+    fill(db, clock)
+    doc = json.loads(export_json(db, clock))
+    change(doc)
+    with pytest.raises(BadInput, match=message):
+        import_bytes(other_db, json.dumps(doc).encode(), clock, source="export.json")
+    with other_db.session(write=False) as s:
+        assert store.list_promises(s, clock=clock) == []
+
+
+def test_invalid_json_names_its_line(clock: Clock) -> None:
+    with pytest.raises(BadInput, match=r"export.json, line 3: not valid JSON"):
+        exchange.read_import(
+            b'{"format": "promisekeeper",\n"version": 1,\n"customers": [,]}',
+            source="export.json",
+            fmt=None,
+            clock=clock,
+            currency="EUR",
+        )
+
+
+# --- CSV -------------------------------------------------------------------------------------------
+
+
+def csv_bytes(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_csv_rows_with_deliveries_are_judged_by_the_rules(db: Database, clock: Clock) -> None:
+    data = csv_bytes(
+        "Anna,Boots,2,240,,2026-11-10,,Jo,,boots;sale,2026-11-09 15:00,,,",
+        "Ben,Jacket M,1,180,,2026-11-10,,,,,2026-11-12,,,",
+        "Carl,Tent,1,300,,2026-11-10,,,,,2026-11-10,Tent XL,,",
+        "Dana,Socks,4,60,,2026-11-10,,,,,2026-11-10,,2,",
+        "Eve,Stove,1,80,,2026-11-10,,,,,2026-11-10,,,85",
+        "Finn,Rope,1,20,,2026-11-10,,,,,2026-11-10,,3,",
+        ",Call back,1,,,2026-11-23 16:00,callback,,,,,,,",
+        "anna ,Old promise,1,,,2026-11-01,,,,,,,,",
+    )
+    result = import_bytes(db, data, clock, source="till.csv")
+    assert (result.promises, result.deliveries, result.customers) == (8, 6, 6)
+    got = {v.what: v for v in views(db, clock)}
+    assert {w: (v.status, v.outcome.deviation_kinds) for w, v in got.items()} == {
+        "Boots": ("kept", ()),
+        "Jacket M": ("deviated", ("late",)),
+        "Tent": ("deviated", ("substituted",)),
+        "Socks": ("overdue", ("short",)),
+        "Stove": ("deviated", ("price",)),
+        "Rope": ("deviated", ("excess",)),
+        "Call back": ("open", ()),
+        "Old promise": ("overdue", ()),
+    }
+    assert got["Boots"].tags == ("boots", "sale")
+    assert got["Boots"].staff == "Jo"
+    assert got["Boots"].outcome.charged == eur("240")
+    assert got["Old promise"].customer == "Anna"
+    assert got["Jacket M"].outcome.late_by_seconds == 2 * 86400
+    assert got["Socks"].outcome.charged == eur("30")
+    assert got["Call back"].kind == "callback"
+    assert [(e.event, e.at) for e in got["Boots"].history] == [("imported", clock.now)]
+    assert "(from till.csv, line 2)" in (got["Boots"].history[0].detail or "")
+    with db.session(write=False) as s:
+        broken = [v.what for v in store.check(s, clock=clock)]
+    assert sorted(broken) == ["Jacket M", "Old promise", "Rope", "Socks", "Stove", "Tent"]
+
+
+@pytest.mark.sqlite_only
+def test_imported_rows_are_stored_exactly_as_the_commands_store_them(
+    db: Database, tmp_path: Path, clock: Clock
+) -> None:
+    """The bulk insert writes the same values, formats and outcome columns as the store's own writes."""
+    t0 = later(clock, days=-5)
+    by_hand = Database(str(tmp_path / "hand.db"))
+    with by_hand.session() as s:
+        pid = store.add_promise(
+            s, clock=clock, what="Boots", quantity=3, price=eur("90"), due=day(t0, 1), customer="Anna"
+        )
+        store.deliver(
+            s,
+            clock=clock,
+            promise_id=pid,
+            what="Boots XL",
+            quantity=3,
+            price=eur("95.50"),
+            at=Due(datetime(2026, 11, 19, 17, 30, tzinfo=clock.tz), False),
+        )
+    import_bytes(db, csv_bytes("Anna,Boots,3,90,,2026-11-18,,,,,2026-11-19 17:30,Boots XL,3,95.50"), clock)
+    skip = {"id", "created"}
+    for table in ("promise", "delivery", "customer"):
+        hand = sqlite3.connect(by_hand.target)
+        hand.row_factory = sqlite3.Row
+        imported = sqlite3.connect(db.target)
+        imported.row_factory = sqlite3.Row
+        want = {k: r[k] for r in hand.execute(f"SELECT * FROM {table}") for k in r.keys() if k not in skip}  # noqa: SIM118 (Row)
+        got = {k: r[k] for r in imported.execute(f"SELECT * FROM {table}") for k in r.keys() if k not in skip}  # noqa: SIM118 (Row)
+        assert got == want, table
+        hand.close()
+        imported.close()
+
+
+def test_import_reuses_known_customers_case_insensitively(db: Database, clock: Clock) -> None:
+    with db.session() as s:
+        store.add_customer(s, clock=clock, name="Anna Smith", email="anna@example.com")
+    result = import_bytes(
+        db, csv_bytes("ANNA  smith,Boots,,,,tomorrow,,,,,,,,", "New One,Socks,,,,tomorrow,,,,,,,,"), clock
+    )
+    assert result.customers == 1
+    assert [v.customer for v in views(db, clock)] == ["Anna Smith", "New One"]
+
+
+def test_only_some_columns_in_any_order_and_spreadsheet_headers(db: Database, clock: Clock) -> None:
+    data = "Due;What;Delivered At;Price\n2026-11-20;Boots;2026-11-20 12:00;€240\n".encode()
+    import_bytes(db, data, clock)
+    (only,) = views(db, clock)
+    assert (only.what, only.status, only.price) == ("Boots", "kept", eur("240"))
+
+
+def test_a_byte_order_mark_and_crlf_line_ends_are_fine(db: Database, clock: Clock) -> None:
+    import_bytes(db, b"\xef\xbb\xbfwhat,due\r\nBoots,tomorrow\r\nSocks,tomorrow\r\n", clock)
+    assert [v.what for v in views(db, clock)] == ["Boots", "Socks"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["Anna,Boots,1,240,,someday,,,,,,,,"], "line 2, due: Cannot read"),
+        (["Anna,Boots,1,abc,,tomorrow,,,,,,,,"], 'line 2, price: Cannot read "abc" as a price'),
+        (["Anna,Boots,1,-5,,tomorrow,,,,,,,,"], "line 2, price: A price cannot be negative"),
+        (["Anna,Boots,0,240,,tomorrow,,,,,,,,"], "line 2, quantity: The quantity must be a whole number"),
+        (["Anna,Boots,two,240,,tomorrow,,,,,,,,"], "line 2, quantity: 'two' is not a whole number"),
+        (["Anna,,1,240,,tomorrow,,,,,,,,"], "line 2, what: WHAT is empty"),
+        (["Anna,Boots,1,,,,,,,,,,,"], "line 2, due: no due given"),
+        (["Anna,Boots,1,240,,tomorrow,gift,,,,,,,"], "line 2, kind: unknown kind 'gift'"),
+        (["Anna,Boots,1,240,XYZ,tomorrow,,,,,,,,"], 'line 2, currency: Unknown currency "XYZ"'),
+        (["Anna,Boots,1,$240,EUR,tomorrow,,,,,,,,"], "line 2, price: the price '$240' is in USD"),
+        (["Anna,Boots,1,240,,tomorrow,,,,,,Boots XL,,"], "line 2, delivered_what: a delivery needs"),
+        (["Anna,Boots,1,240,,tomorrow,,,,,2026-12-01,,,"], "line 2, delivered_at: '2026-12-01' is in the"),
+        (["Anna,Boots,1,240,,tomorrow,,,,,today,,0,"], "line 2, delivered_quantity: The quantity"),
+        (["Anna,Boots,1,240,,tomorrow,,,,,today,,,1.234"], 'line 2, charged: "1.234" has too many'),
+        (["Anna,Boots,1,240,,tomorrow,,,,,,,,,extra"], "line 2: it has 15 fields but the header names 14"),
+        (['Anna,"Boots', 'size 38",1,240,,tomorrow,,,,,,,,', "Ben,Socks,1,5,,nope,,,,,,,,"], "line 4, due"),
+        (["Anna,Boots,1,240,,tomorrow,,,,,,,,", "", "Ben,Socks,1,5,,nope,,,,,,,,"], "line 4, due"),
+        (['Anna,"Boots"x,1,240,,tomorrow,,,,,,,,'], "line 2: the row cannot be read as CSV"),
+    ],
+)
+def test_a_malformed_row_names_its_line_and_nothing_is_imported(
+    db: Database, clock: Clock, rows: list[str], message: str
+) -> None:
+    with pytest.raises(BadInput) as caught:
+        import_bytes(db, csv_bytes("Zed,Fine row,1,5,,tomorrow,,,,,,,,", *rows), clock, source="till.csv")
+    text = str(caught.value)
+    expected = message.replace("line 2", "line 3").replace("line 4", "line 5")
+    assert text.startswith(f"till.csv, {expected}"), text
+    assert text.endswith("; nothing was imported.")
+    assert "\n" not in text
+    assert views(db, clock) == []
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("what,due,colour", 'till.csv, line 1: unknown column "colour"; the columns are customer, what'),
+        ("what,price", 'till.csv, line 1: there is no "due" column'),
+        ("what,due,What", 'till.csv, line 1: the column "what" is named twice'),
+    ],
+)
+def test_a_bad_header_is_line_1(clock: Clock, header: str, message: str) -> None:
+    with pytest.raises(BadInput, match=message):
+        exchange.read_import(
+            csv_bytes(header=header), source="till.csv", fmt=None, clock=clock, currency="EUR"
+        )
+
+
+def test_an_empty_file_asks_for_a_header(clock: Clock) -> None:
+    with pytest.raises(BadInput, match=r"till\.csv is empty; it needs a header row"):
+        exchange.read_import(b"\n\n", source="till.csv", fmt="csv", clock=clock, currency="EUR")
+
+
+def test_a_file_in_another_encoding_is_one_sentence(clock: Clock) -> None:
+    data = "what,due\nBoots,tomorrow\nSchürsenkel,tomorrow\n".encode("latin-1")
+    with pytest.raises(BadInput) as caught:
+        exchange.read_import(data, source="till.csv", fmt=None, clock=clock, currency="EUR")
+    assert str(caught.value) == (
+        "till.csv is not UTF-8 text (byte 0xfc on line 3); save it as UTF-8 "
+        "(in a spreadsheet: CSV UTF-8) and import it again."
+    )
+
+
+def test_progress_is_reported_while_reading_and_writing(db: Database, clock: Clock) -> None:
+    seen: list[tuple[str, int, int]] = []
+    rows = [f"Customer {i % 7},Item {i},1,10,,2026-11-{1 + i % 28:02d},,,,,,,," for i in range(4500)]
+    plan = exchange.read_import(
+        csv_bytes(*rows),
+        source="big.csv",
+        fmt=None,
+        clock=clock,
+        currency="EUR",
+        progress=lambda *a: seen.append(a),
+    )
+    with db.session() as s:
+        exchange.write_import(s, plan, clock=clock, progress=lambda *a: seen.append(a))
+    phases = {phase for phase, _done, _total in seen}
+    assert phases == {"Reading big.csv", "Writing"}
+    assert seen[-1] == ("Writing", 4500, 4500)
+    assert [s for s in seen if s[0] != "Writing"] == [
+        ("Reading big.csv", n, 4501) for n in (2001, 4001, 4501)
+    ]
+    with db.session(write=False) as s:
+        assert len(store.list_promises(s, clock=clock)) == 4500
+
+
+def test_dry_run_checks_without_writing(db: Database, clock: Clock) -> None:
+    plan = exchange.read_import(
+        csv_bytes("Anna,Boots,1,5,,tomorrow,,,,,,,,", "Ben,Socks,1,5,,tomorrow,,,,,today,,,"),
+        source="till.csv",
+        fmt=None,
+        clock=clock,
+        currency="EUR",
+    )
+    with db.session(write=False) as s:
+        result = exchange.check_import(s, plan)
+    assert (result.promises, result.deliveries, result.customers, result.written) == (2, 1, 2, False)
+    assert views(db, clock) == []
+
+
+# --- export formats --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "output", "expected"),
+    [
+        (None, None, "json"),
+        (None, "open.ics", "ics"),
+        (None, "list.CSV", "csv"),
+        (None, "backup.txt", "json"),
+        ("csv", "open.ics", "csv"),
+    ],
+)
+def test_the_export_format_comes_from_the_option_then_the_extension(
+    fmt: str | None, output: str | None, expected: str
+) -> None:
+    assert exchange.export_format(fmt, Path(output) if output else None) == expected
+
+
+def test_the_ics_export_is_a_calendar_of_the_open_promises(db: Database, clock: Clock) -> None:
+    from icalendar import Calendar
+
+    fill(db, clock)
+    out = io.StringIO()
+    with db.session(write=False) as s:
+        count = exchange.export(s, "ics", out, clock=clock, tz=clock.tz, shop="Trailhead Outfitters")
+    cal = Calendar.from_ical(out.getvalue())
+    todos = list(cal.walk("VTODO"))
+    open_ones = {v.id: v for v in views(db, clock) if v.status in ("open", "overdue")}
+    assert count == len(todos) == len(open_ones) > 0
+    for todo in todos:
+        pid = int(str(todo["UID"]).split("-")[1].split("@")[0])
+        promise = open_ones[pid]
+        due = todo.decoded("DUE")
+        if promise.due.date_only:
+            assert due == promise.due.moment.astimezone(clock.tz).date()
+        else:
+            assert due == promise.due.moment
+        assert promise.what in str(todo["SUMMARY"])
+        assert str(todo["STATUS"]) == "NEEDS-ACTION"
+
+
+def test_a_csv_row_fills_every_column_of_a_promise() -> None:
+    from promisekeeper.models import Promise
+
+    columns = {c.name for c in Promise.__table__.columns}  # type: ignore[attr-defined]
+    assert {"id", "customer_id", *exchange._RECORD_FIELDS} == columns
+    assert len(set(exchange._RECORD_FIELDS)) == len(exchange._RECORD_FIELDS)
