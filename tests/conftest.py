@@ -24,7 +24,7 @@ from promisekeeper.when import Clock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 POSTGRES_URL_VAR = "PK_TEST_POSTGRES_URL"
-NO_POSTGRES = f"{POSTGRES_URL_VAR} is not set: no PostgreSQL server to run the PostgreSQL variant on"
+NO_POSTGRES = f"{POSTGRES_URL_VAR} is not set: no PostgreSQL server to test against"
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -399,9 +399,7 @@ class Database:
 COPY_CHUNK = 5_000
 
 
-def copy_database(
-    source: str, target: str, *, progress: Callable[[str, int], None] | None = None
-) -> dict[str, int]:
+def copy_database(source: str, target: str) -> dict[str, int]:
     """Copy every row of one promise book into a new, empty database, ids and all, in one transaction.
 
     For moving a SQLite file onto a PostgreSQL server (or back): rows stream table by table in id
@@ -432,7 +430,9 @@ def copy_database(
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != Meta.__tablename__]
     counts: dict[str, int] = {}
     try:
-        with src.connect().execution_options(pk_write=False) as read, dst.begin() as write:
+        snapshot = {"isolation_level": "REPEATABLE READ"} if src.dialect.name == "postgresql" else {}
+        reading = src.connect().execution_options(pk_write=False, **snapshot)  # one snapshot for all tables
+        with reading as read, dst.begin() as write:
             for name in ("promise", "customer"):
                 if write.execute(
                     sa.select(sa.func.count()).select_from(SQLModel.metadata.tables[name])
@@ -447,8 +447,6 @@ def copy_database(
                 for chunk in rows.mappings().partitions():
                     write.execute(table.insert(), [dict(r) for r in chunk])
                     counts[table.name] += len(chunk)
-                    if progress:
-                        progress(table.name, counts[table.name])
             if dst.dialect.name == "postgresql":
                 for table in tables:
                     if "id" in table.c and table.c.id.autoincrement is not False and table.c.id.primary_key:
@@ -458,7 +456,8 @@ def copy_database(
                         )
         if dst.dialect.name == "postgresql":
             with dst.connect() as conn:
-                conn.exec_driver_sql("ANALYZE")  # the planner's statistics for the new rows, now
+                # The planner's statistics for the new rows, now rather than when autovacuum gets to them.
+                conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in tables)}")
                 conn.commit()
     except (DBAPIError, SQLAlchemyError) as exc:
         raise storage_error(exc, target) from exc
