@@ -57,6 +57,8 @@ DATE_ONLY = [
     ("today", SUNDAY, BERLIN, "2026-11-22"),
     ("eod", SUNDAY, BERLIN, "2026-11-22"),
     ("tomorrow", SUNDAY, BERLIN, "2026-11-23"),
+    ("yesterday", SUNDAY, BERLIN, "2026-11-21"),
+    ("yesterday", "2027-03-01T12:00+01:00", BERLIN, "2027-02-28"),
     ("Tomorrow", "2026-12-31T22:00+01:00", BERLIN, "2027-01-01"),
     ("tomorrow", "2028-02-28T12:00+01:00", BERLIN, "2028-02-29"),
     ("tomorrow", "2027-02-28T12:00+01:00", BERLIN, "2027-03-01"),

@@ -406,6 +406,8 @@ def _parse_day(s: str, clock: Clock) -> date | None:
         return today
     if key == "tomorrow":
         return today + timedelta(days=1)
+    if key == "yesterday":  # for recording after the fact: pk deliver 12 --at "yesterday 17:30"
+        return today - timedelta(days=1)
     if key == "eow":
         return today + timedelta(days=(6 - today.weekday()) % 7)
     if key == "eom":

@@ -354,3 +354,32 @@ def test_what_people_type_is_shown_as_typed_never_as_markup(pk: Pk) -> None:
     shown = pk("promise", "show", "1").stdout
     for typed in ("[red]Boots[/red] :thumbs_up:", "[bold]Anna", "[i]Jo", "[link=x]note"):
         assert typed in shown
+
+
+def test_every_help_example_runs(pk: Pk, pkj) -> None:
+    """The examples in --help are real: the WHEN and PRICE in each parse (the ids exist here)."""
+    pk(
+        "promise",
+        "add",
+        "boots size 38",
+        "-c",
+        "Anna Smith",
+        "-p",
+        "240",
+        "-d",
+        "2026-11-20",
+        now="2026-11-18T09:00:00+01:00",
+    )
+    result = pk(
+        "deliver",
+        "1",
+        "--what",
+        "boots size 39",
+        "--price",
+        "250",
+        "--at",
+        "yesterday 17:30",
+        "--no-followup",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pkj("promise", "show", "1")["fulfilled_at"] == "2026-11-21T17:30:00+01:00"
