@@ -37,7 +37,16 @@ from promisekeeper import __version__, render, store
 from promisekeeper.errors import BadInput
 from promisekeeper.models import SCHEMA_VERSION, Customer, Delivery, Event, Promise, Tag, UTCDateTime
 from promisekeeper.money import Money, currency_code, format_money, parse_price
-from promisekeeper.rules import KINDS, Fulfilment, Terms, assess, closes, default_charge, verdict_text
+from promisekeeper.rules import (
+    KINDS,
+    Fulfilment,
+    Terms,
+    assess,
+    closes,
+    default_charge,
+    terms_text,
+    verdict_text,
+)
 from promisekeeper.when import Clock, Due, parse_when
 
 FORMAT = "promisekeeper"
@@ -825,13 +834,7 @@ def _rejudged(row: dict[str, Any], deliveries: list[Fulfilment], clock: Clock) -
     """The promise with its outcome columns recomputed by the rules, as ``store`` keeps them."""
     fulfilled = row["state"] == "fulfilled"
     terms = Terms(row["what"], row["quantity"], _money(row["price_minor"], row["currency"]), row["due"])
-    outcome = assess(
-        terms,
-        deliveries,
-        now=clock.now,
-        closed_at=row["closed_at"] if fulfilled else None,
-        cancelled=row["state"] == "cancelled",
-    )
+    outcome = store.judge(terms, deliveries, state=row["state"], closed_at=row["closed_at"], now=clock.now)
     return {**row, **store.outcome_columns(outcome, fulfilled=fulfilled)}
 
 
@@ -1023,7 +1026,7 @@ def _prepare(r: CsvPromise, clock: Clock, source: str) -> None:
     r.record = tuple(record[name] for name in _RECORD_FIELDS)  # a tuple: a third of a dict's memory
     to = f" to {r.customer}" if r.customer else ""
     by = f" by {r.staff}" if r.staff else ""
-    detail = f"{store.terms_text(r.what, r.quantity, r.price, r.due, clock)}{to}{by}"
+    detail = f"{terms_text(r.what, r.quantity, r.price, r.due, clock.tz, clock.now)}{to}{by}"
     if r.delivery is not None:
         d = r.delivery
         cost = f" for {format_money(d.price)}" if d.price else ""

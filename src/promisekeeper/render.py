@@ -20,7 +20,7 @@ from rich.text import Text
 
 from promisekeeper.formats import Format
 from promisekeeper.money import Money, format_amount, format_money
-from promisekeeper.rules import verdict_text
+from promisekeeper.rules import terms_text, verdict_text
 from promisekeeper.when import Due, describe_due, describe_span, end_of_day
 
 if TYPE_CHECKING:
@@ -133,10 +133,7 @@ def _cell(value: Any) -> Any:
 
 
 def terms(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
-    qty = f"{p.quantity} × " if p.quantity != 1 else ""
-    to = f" to {p.customer}" if p.customer else ""
-    cost = f" for {format_money(p.price)}" if p.price else ""
-    return f"{qty}{p.what}{to}{cost}, due {describe_due(p.due, tz, now=now)}"
+    return terms_text(p.what, p.quantity, p.price, p.due, tz, now, customer=p.customer)
 
 
 def verdict(p: PromiseView) -> str:

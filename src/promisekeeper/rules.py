@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from zoneinfo import ZoneInfo
 
 from promisekeeper.money import Money, currency_digits, format_money
-from promisekeeper.when import describe_span
+from promisekeeper.when import Due, describe_due, describe_span
 
 KINDS = ("delivery", "callback", "reply", "followup", "other")
 STATUSES = ("open", "overdue", "kept", "deviated", "cancelled")
@@ -186,6 +187,23 @@ def assess(
 def closes(terms: Terms, deliveries: Sequence[Fulfilment]) -> bool:
     """Whether these deliveries fulfil the whole quantity (a partial delivery leaves the promise open)."""
     return sum(d.quantity for d in deliveries) >= terms.quantity
+
+
+def terms_text(
+    what: str,
+    quantity: int,
+    price: Money | None,
+    due: Due,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    customer: str | None = None,
+) -> str:
+    """The terms as people read them: ``2 × Boots to Anna Smith for €240.00, due Tue 24 Nov (end of day)``."""
+    qty = f"{quantity} × " if quantity != 1 else ""
+    to = f" to {customer}" if customer else ""
+    cost = f" for {format_money(price)}" if price is not None else ""
+    return f"{qty}{what}{to}{cost}, due {describe_due(due, tz, now=now)}"
 
 
 def price_text(charged: Money | None, promised: Money | None) -> str:

@@ -40,6 +40,7 @@ from promisekeeper.rules import (
     closes,
     default_charge,
     normalise,
+    terms_text,
     verdict_text,
 )
 from promisekeeper.when import Clock, Due, describe_due, end_of_day, parse_when
@@ -101,9 +102,11 @@ def _money(minor: int | None, currency: str | None) -> Money | None:
     return Money.from_minor(minor, currency)
 
 
-def _text(value: str | None, what: str) -> str:
+def _text(
+    value: str | None, what: str, hint: str = 'say what was promised, e.g. "Hiking boots size 38"'
+) -> str:
     if value is None or not value.strip():
-        raise BadInput(f'{what} is empty; say what was promised, e.g. "Hiking boots size 38".')
+        raise BadInput(f"{what} is empty; {hint}.")
     return " ".join(value.split()) if "\n" not in value else value.strip()
 
 
@@ -134,10 +137,11 @@ def _record(session: Session, promise_id: int, at: datetime, event: str, detail:
     session.add(Event(promise_id=promise_id, at=at, event=event, detail=detail))
 
 
-def terms_text(what: str, quantity: int, price: Money | None, due: Due, tz_clock: Clock) -> str:
-    qty = f"{quantity} × " if quantity != 1 else ""
-    cost = f" for {format_money(price)}" if price is not None else ""
-    return f"{qty}{what}{cost}, due {describe_due(due, tz_clock.tz, now=tz_clock.now)}"
+def _terms_text(promise: Promise, clock: Clock) -> str:
+    """The promise's current terms for its history (before and after an amendment)."""
+    due = Due(promise.due, promise.date_only)
+    money = _money(promise.price_minor, promise.currency)
+    return terms_text(promise.what, promise.quantity, money, due, clock.tz, clock.now)
 
 
 def _load(session: Session, promise_id: int) -> Promise:
@@ -156,15 +160,25 @@ def _deliveries(session: Session, promise_id: int) -> list[Delivery]:
     )
 
 
+def judge(
+    terms: Terms, deliveries: Sequence[Fulfilment], *, state: str, closed_at: datetime | None, now: datetime
+) -> Outcome:
+    """``rules.assess`` for a stored promise: its ``closed_at`` is a fulfilment only in state ``fulfilled``
+    (a cancelled promise is closed too, but was never fulfilled)."""
+    return assess(
+        terms,
+        deliveries,
+        now=now,
+        closed_at=closed_at if state == "fulfilled" else None,
+        cancelled=state == "cancelled",
+    )
+
+
 def _sync(session: Session, promise: Promise, clock: Clock) -> Outcome:
     """Judge the promise with ``rules.assess`` and store what the queries need of that judgement."""
     deliveries = [_fulfilment(d) for d in _deliveries(session, promise.id or 0)]
-    outcome = assess(
-        _terms(promise),
-        deliveries,
-        now=clock.now,
-        closed_at=promise.closed_at if promise.state == "fulfilled" else None,
-        cancelled=promise.state == "cancelled",
+    outcome = judge(
+        _terms(promise), deliveries, state=promise.state, closed_at=promise.closed_at, now=clock.now
     )
     for name, value in outcome_columns(outcome, fulfilled=promise.state == "fulfilled").items():
         setattr(promise, name, value)
@@ -245,7 +259,7 @@ def add_customer(
     note: str | None = None,
 ) -> tuple[Customer, bool]:
     """Create a customer, or fill in the details of one already known; return it and whether it is new."""
-    name = " ".join(_text(name, "The customer's name").split())
+    name = " ".join(_text(name, "The customer's name", 'give it as people say it, e.g. "Anna Smith"').split())
     customer = find_customer(session, name)
     created = customer is None
     if customer is None:
@@ -351,7 +365,11 @@ def add_promise(
     by = f" by {promise.staff}" if promise.staff else ""
     to = f" to {who.name}" if who else ""
     _record(
-        session, promise.id, clock.now, "promised", f"{terms_text(what, quantity, price, due, clock)}{to}{by}"
+        session,
+        promise.id,
+        clock.now,
+        "promised",
+        f"{terms_text(what, quantity, price, due, clock.tz, clock.now)}{to}{by}",
     )
     return promise.id
 
@@ -524,16 +542,10 @@ def amend(
 ) -> PromiseView:
     """Renegotiate the terms with the customer; the original terms stay in the history and original_due."""
     promise = _open_promise(session, promise_id, "amended")
-    reason = _text(reason, "The reason")
+    reason = _text(reason, "The reason", 'say why, e.g. "Supplier delay; the customer agreed"')
     if due is None and what is None and quantity is None and price is None:
         raise BadInput("Nothing to amend; give at least one of --due, --what, --qty, --price.")
-    before = terms_text(
-        promise.what,
-        promise.quantity,
-        _money(promise.price_minor, promise.currency),
-        Due(promise.due, promise.date_only),
-        clock,
-    )
+    before = _terms_text(promise, clock)
     if due is not None:
         if promise.original_due is None:
             promise.original_due = promise.due
@@ -548,13 +560,7 @@ def amend(
         promise.price_minor = price.minor
         promise.currency = price.currency
     promise.renegotiated = True
-    after = terms_text(
-        promise.what,
-        promise.quantity,
-        _money(promise.price_minor, promise.currency),
-        Due(promise.due, promise.date_only),
-        clock,
-    )
+    after = _terms_text(promise, clock)
     _record(session, promise_id, clock.now, "amended", f"{before} → {after}; reason: {reason}")
     session.flush()
     deliveries = [_fulfilment(d) for d in _deliveries(session, promise_id)]
@@ -567,7 +573,7 @@ def amend(
 def cancel(session: Session, *, clock: Clock, promise_id: int, reason: str) -> PromiseView:
     """Cancel (never delete) a promise; the reason goes into its history."""
     promise = _open_promise(session, promise_id, "cancelled")
-    reason = _text(reason, "The reason")
+    reason = _text(reason, "The reason", 'say why, e.g. "Supplier delay; the customer agreed"')
     promise.state = "cancelled"
     promise.closed_at = clock.now
     _record(session, promise_id, clock.now, "cancelled", reason)
@@ -585,7 +591,7 @@ def remedy(
         raise BadInput(
             f"Promise #{promise_id} is {current.status} with no deviation; there is nothing to remedy."
         )
-    action = _text(action, "The action")
+    action = _text(action, "The action", 'say what was done to make it right, e.g. "Refunded €10"')
     prevent = _optional(prevent)
     session.add(Remedy(promise_id=promise_id, at=clock.now, action=action, prevent=prevent))
     promise = _load(session, promise_id)
@@ -658,12 +664,12 @@ def _views(
     out = []
     for p in promises:
         pid = p.id or 0
-        outcome = assess(
+        outcome = judge(
             _terms(p),
             [_fulfilment(d) for d in deliveries[pid]],
+            state=p.state,
+            closed_at=p.closed_at,
             now=clock.now,
-            closed_at=p.closed_at if p.state == "fulfilled" else None,
-            cancelled=p.state == "cancelled",
         )
         out.append(
             PromiseView(
