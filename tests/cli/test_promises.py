@@ -383,3 +383,19 @@ def test_every_help_example_runs(pk: Pk, pkj) -> None:
     )
     assert result.exit_code == 0, result.stderr
     assert pkj("promise", "show", "1")["fulfilled_at"] == "2026-11-21T17:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (("promise", "cancel", "1", "--reason", " "), "The reason is empty; say why"),
+        (("promise", "amend", "1", "--due", "fri", "--reason", ""), "The reason is empty; say why"),
+        (("remedy", "1", "--action", ""), "The action is empty; say what was done"),
+        (("customer", "add", "  "), "The customer's name is empty; give it as people say it"),
+    ],
+)
+def test_an_empty_text_is_named_with_a_fitting_hint(pk: Pk, args: tuple[str, ...], hint: str) -> None:
+    pk("promise", "add", "Boots", "-d", "2026-11-20")
+    result = pk(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"pk: {hint}")
