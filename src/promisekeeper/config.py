@@ -9,6 +9,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,8 @@ class SmtpSettings:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
+    """Everything a run reads from its surroundings, read once: no other module looks at the environment."""
+
     db: str
     shop_name: str = "Our shop"
     timezone: str = "UTC"
@@ -43,6 +46,9 @@ class Settings:
     followup_after: tuple[str, ...] = ("2d", "30d")
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     config_path: Path | None = None
+    busy_timeout_ms: int = 15_000
+    pinned_now: datetime | None = None  # PK_NOW: the clock pinned for tests and for replaying a morning
+    smtp_env: Mapping[str, str] = field(default_factory=dict)  # PK_SMTP_PASSWORD, _CAFILE, _TIMEOUT
 
     @property
     def tz(self) -> ZoneInfo:
@@ -124,9 +130,28 @@ def check_timezone(name: str, source: str) -> str:
     return name
 
 
+def debug_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """``PK_DEBUG=1``: show tracebacks. Read before the settings, whose loading may itself fail."""
+    return (os.environ if environ is None else environ).get("PK_DEBUG") == "1"
+
+
+def busy_timeout(environ: Mapping[str, str]) -> int:
+    """How long a command waits for another's write lock: 15 s, or ``PK_BUSY_TIMEOUT_MS`` milliseconds."""
+    raw = environ.get("PK_BUSY_TIMEOUT_MS", "").strip()
+    if not raw:
+        return 15_000
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadInput(f"PK_BUSY_TIMEOUT_MS={raw!r} must be a number of milliseconds, e.g. 15000.")
+    return int(raw)
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = None) -> Settings:
     """Read the config file and environment into ``Settings``; ``db`` is the ``--db`` option, if given."""
     env = os.environ if environ is None else environ
+    from promisekeeper.when import pinned_clock
+
+    pinned = pinned_clock(env.get("PK_NOW"))
+    busy = busy_timeout(env)
     path = config_file(env)
     data = _read_toml(path)
     shop = _section(data, "shop", path)
@@ -186,4 +211,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
             cafile=_text(smtp, "cafile", "smtp"),
         ),
         config_path=path if data else None,
+        busy_timeout_ms=busy,
+        pinned_now=pinned,
+        smtp_env={k: v for k, v in env.items() if k.startswith("PK_SMTP_")},
     )

@@ -3,22 +3,20 @@
 SQLite gets WAL, a busy timeout, foreign keys and a new file readable by its owner only. Write
 commands take the write lock at ``BEGIN IMMEDIATE`` so two writers queue on the busy timeout instead
 of one failing with "database is locked" when it upgrades a read lock. On PostgreSQL, write
-transactions queue the same way on one advisory lock (see ``_postgres_begin``), and ``Database.run``
-replays a transaction that the server aborted as a serialization failure or a deadlock victim.
+transactions queue the same way on one advisory lock (see ``_postgres_begin``), so the server has no
+cause to abort one as a serialization failure or a deadlock victim.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import unquote
 
 import sqlalchemy as sa
@@ -31,26 +29,12 @@ from promisekeeper.errors import BadInput, StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
 
 BUSY_TIMEOUT_MS = 15_000
-
-
-def busy_timeout_ms() -> int:
-    """How long a command waits for another's write lock: 15 s, or ``PK_BUSY_TIMEOUT_MS`` milliseconds."""
-    raw = os.environ.get("PK_BUSY_TIMEOUT_MS", "").strip()
-    if not raw:
-        return BUSY_TIMEOUT_MS
-    if not raw.isdigit() or len(raw) > 9:
-        raise BadInput(f"PK_BUSY_TIMEOUT_MS={raw!r} must be a number of milliseconds, e.g. 15000.")
-    return int(raw)
+COMMAND_KEY = "pk_command"  # the session's info key naming the command whose change it writes
 
 
 def _wait_text(ms: int) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:g} s"
 
-
-T = TypeVar("T")
-
-# Ordered migrations: MIGRATIONS[n] takes a database at schema version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 
 
 def is_url(target: str) -> bool:
@@ -78,12 +62,12 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StorageError(f"The database path {path} is a directory; give a file name.")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, busy_ms: int) -> None:
     dbapi_conn.isolation_level = None  # BEGIN is issued by _sqlite_begin, with the right lock
     # SQLite's own lower() folds only A-Z; Python's folds every script, as PostgreSQL's does.
     dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
     cur = dbapi_conn.cursor()
-    cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms()}")
+    cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     cur.execute("PRAGMA foreign_keys = ON")
     if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         cur.execute("PRAGMA journal_mode = WAL")
@@ -104,10 +88,9 @@ def _sqlite_begin(conn: Connection) -> None:
 # the SQLSTATEs with which the server asks for a transaction to be run again.
 PG_WRITE_LOCK = 0x706B
 RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
-RETRY_ATTEMPTS = 6
 
 
-def _postgres_begin(conn: Connection) -> None:
+def _postgres_begin(conn: Connection, busy_ms: int) -> None:
     """Bound every lock wait by the busy timeout; a write transaction first takes the one write lock.
 
     Serialised like SQLite's ``BEGIN IMMEDIATE``, no two commands interleave their read-then-write
@@ -115,7 +98,7 @@ def _postgres_begin(conn: Connection) -> None:
     the server has no cause to abort one; a till that waits beyond the timeout gets exit 4.
     """
     write = conn.get_execution_options().get("pk_write", True)
-    params = {"timeout": f"{busy_timeout_ms()}ms", "key": PG_WRITE_LOCK}
+    params = {"timeout": f"{int(busy_ms)}ms", "key": PG_WRITE_LOCK}
     if write:
         conn.exec_driver_sql(
             "SELECT set_config('lock_timeout', %(timeout)s, true), "
@@ -126,7 +109,7 @@ def _postgres_begin(conn: Connection) -> None:
         conn.exec_driver_sql("SELECT set_config('lock_timeout', %(timeout)s, true)", params)
 
 
-def _server_engine(url: sa.URL) -> Engine:
+def _server_engine(url: sa.URL, busy_ms: int) -> Engine:
     """An engine for a database server; PostgreSQL gets a connect timeout and the write lock."""
     args: dict[str, Any] = {}
     if url.get_backend_name() == "postgresql" and url.get_driver_name() == "psycopg":
@@ -136,12 +119,13 @@ def _server_engine(url: sa.URL) -> Engine:
             args["application_name"] = "pk"
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
     if engine.dialect.name == "postgresql":
-        event.listen(engine, "begin", _postgres_begin)
+        event.listen(engine, "begin", lambda conn: _postgres_begin(conn, busy_ms))
     return engine
 
 
-def make_engine(target: str) -> Engine:
-    """An engine for a file path or a SQLAlchemy URL (``postgresql+psycopg://…``)."""
+def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
+    """An engine for a file path or a SQLAlchemy URL (``postgresql+psycopg://…``); ``busy_ms`` bounds every
+    wait for another command's lock."""
     if is_url(target):
         try:
             url = sa.make_url(target)
@@ -150,18 +134,17 @@ def make_engine(target: str) -> Engine:
                 f"Cannot read the database URL {target!r}; use e.g. postgresql+psycopg://host/db."
             ) from exc
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            return make_engine(url.database)
+            return make_engine(url.database, busy_ms)
         try:
-            return _server_engine(url)
+            return _server_engine(url, busy_ms)
         except (ImportError, sa.exc.NoSuchModuleError) as exc:
             raise StorageError(
                 f"No driver for {url.drivername}; install it (pip install 'promisekeeper[postgres]')."
             ) from exc
     path = Path(target).expanduser()
-    busy_timeout_ms()  # a bad PK_BUSY_TIMEOUT_MS is reported here, before any connection
     _prepare_sqlite_file(path)
     engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, busy_ms))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
 
@@ -176,14 +159,14 @@ def sqlstate(exc: BaseException | None) -> str | None:
     return None
 
 
-def _server_error(code: str | None, text: str, where: str) -> str | None:
+def _server_error(code: str | None, text: str, where: str, busy_ms: int) -> str | None:
     """One sentence for what a database server said, or ``None`` when it is not a server's error."""
     low = text.lower()
     said = text.rsplit("FATAL:", 1)[-1].strip() if "FATAL:" in text else text.rsplit(" failed: ", 1)[-1]
     if code in RETRY_SQLSTATES:
         return f"The database {where} was busy with other tills' changes ({said}); try again."
     if code == "55P03" or "lock timeout" in low:
-        wait = _wait_text(busy_timeout_ms())
+        wait = _wait_text(busy_ms)
         return f"The database {where} is locked by another program beyond the {wait} wait; try again."
     if code == "42501":
         return f"The database {where} refused the change ({said}); grant the user the privileges on it."
@@ -213,16 +196,16 @@ def _server_error(code: str | None, text: str, where: str) -> str | None:
     return None
 
 
-def storage_error(exc: Exception, target: str) -> StorageError:
+def storage_error(exc: Exception, target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> StorageError:
     """One sentence for a driver error: locked, corrupt, not writable, or unreachable."""
     text = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
     where = describe(target)
     low = text.lower()
-    server = _server_error(sqlstate(exc), text, where) if is_url(target) else None
+    server = _server_error(sqlstate(exc), text, where, busy_ms) if is_url(target) else None
     if server is not None:
         msg = server
     elif "locked" in low or "busy" in low:
-        wait = _wait_text(busy_timeout_ms())
+        wait = _wait_text(busy_ms)
         msg = f"The database {where} is locked by another program beyond the {wait} wait; try again."
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
         msg = f"The database {where} is unreadable or corrupt ({text}); restore it from a backup."
@@ -233,24 +216,23 @@ def storage_error(exc: Exception, target: str) -> StorageError:
     return StorageError(msg)
 
 
-def _read_version(conn: Connection) -> int | None:
+def read_version(conn: Connection) -> int | None:
     if not sa.inspect(conn).has_table(Meta.__tablename__):
         return None
     row = conn.execute(sa.select(col(Meta.value)).where(col(Meta.key) == "schema_version")).first()
     return int(row[0]) if row else None
 
 
-def _backup_before_upgrade(engine: Engine, version: int) -> Path | None:
+def _backup_before_upgrade(engine: Engine, version: int, now: datetime, busy_ms: int) -> Path | None:
     if engine.dialect.name != "sqlite" or not engine.url.database:
         return None
     src = Path(engine.url.database)
-    stamp = datetime.now().strftime("%Y%m%d%H%M%S")
-    dest = src.with_name(f"{src.name}.v{version}-{stamp}.bak")
-    backup_sqlite(engine, dest)
+    dest = src.with_name(f"{src.name}.v{version}-{now.astimezone(UTC):%Y%m%d%H%M%S}.bak")
+    backup_sqlite(engine, dest, busy_ms)
     return dest
 
 
-def backup_sqlite(engine: Engine, dest: Path) -> None:
+def backup_sqlite(engine: Engine, dest: Path, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
     """A consistent copy through SQLite's online backup API, safe while others write.
 
     The copy is made beside ``dest`` (readable by its owner only), checked with ``quick_check``, and
@@ -265,7 +247,7 @@ def backup_sqlite(engine: Engine, dest: Path) -> None:
         tmp.unlink(missing_ok=True)
         os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
         with (
-            closing(sqlite3.connect(src_path, timeout=busy_timeout_ms() / 1000)) as src,
+            closing(sqlite3.connect(src_path, timeout=busy_ms / 1000)) as src,
             closing(sqlite3.connect(tmp)) as out,
         ):
             src.backup(out)
@@ -290,64 +272,90 @@ class Upgrade:
     backup: Path | None = None
 
 
-def ensure_schema(engine: Engine, target: str) -> int:
-    """Create a new database, upgrade an older one (after a backup), refuse a newer one."""
-    return upgrade_schema(engine, target).after
+HEAD_REVISION = f"{SCHEMA_VERSION:04d}"
+"""The Alembic revision of this release's schema: revision ``000N`` leaves a book at schema version N."""
 
 
-def upgrade_schema(engine: Engine, target: str) -> Upgrade:
-    """``ensure_schema``, telling what it did (for ``pk db upgrade``)."""
+def _create(conn: Connection) -> None:
+    """A new book: the tables of ``models``, the schema version, and Alembic's record of the revision."""
+    SQLModel.metadata.create_all(conn)
+    conn.execute(sa.insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+    conn.exec_driver_sql(
+        "CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL, "
+        "CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+    )
+    conn.exec_driver_sql(f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}')")
+
+
+def upgrade_schema(engine: Engine, target: str, *, now: datetime, tz: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Upgrade:
+    """Create a new book, upgrade an older one in place (after a backup copy), refuse a newer one.
+
+    Alembic is imported only when a book needs upgrading, never on an everyday command.
+    """
     try:
         with engine.connect().execution_options(pk_write=False) as conn:
-            version = _read_version(conn)
+            version = read_version(conn)
         if version == SCHEMA_VERSION:
             return Upgrade(version, version)
-        if version is not None and version > SCHEMA_VERSION:
-            raise StorageError(
-                f"The database {describe(target)} was written by a newer promisekeeper "
-                f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade pk."
-            )
-        backup = _backup_before_upgrade(engine, version) if version is not None else None
+        _refuse_newer(version, target)
+        backup = _backup_before_upgrade(engine, version, now, busy_ms) if version is not None else None
         with engine.begin() as conn:
-            version = _read_version(conn)  # again, under the write lock: another process may have won
+            version = read_version(conn)  # again, under the write lock: another process may have won
             if version is None:
                 if sa.inspect(conn).get_table_names():
                     raise StorageError(
                         f"The database {describe(target)} holds tables that are not promisekeeper's; "
                         "point --db at another file."
                     )
-                SQLModel.metadata.create_all(conn)
-                conn.execute(sa.insert(Meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                _create(conn)
                 return Upgrade(None, SCHEMA_VERSION)
-            start = version
-            while version < SCHEMA_VERSION:
-                MIGRATIONS[version](conn)
-                version += 1
-            conn.execute(sa.update(Meta).where(col(Meta.key) == "schema_version").values(value=str(version)))
-            return Upgrade(start, version, backup if start < version else None)
+            if version == SCHEMA_VERSION:
+                return Upgrade(version, version)
+            _refuse_newer(version, target)
+            from promisekeeper.migrations import upgrade as migrate
+
+            migrate(conn, from_version=version, tz=tz)
+            return Upgrade(version, SCHEMA_VERSION, backup)
     except (DBAPIError, SQLAlchemyError) as exc:
-        raise storage_error(exc, target) from exc
+        raise storage_error(exc, target, busy_ms) from exc
+
+
+def _refuse_newer(version: int | None, target: str) -> None:
+    if version is not None and version > SCHEMA_VERSION:
+        raise StorageError(
+            f"The database {describe(target)} was written by a newer promisekeeper "
+            f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade pk."
+        )
 
 
 class Database:
     """One database as the commands use it: the engine, made and checked once, and transactions on it."""
 
-    def __init__(self, target: str) -> None:
+    def __init__(
+        self,
+        target: str,
+        *,
+        busy_ms: int = BUSY_TIMEOUT_MS,
+        tz: str = "UTC",
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.target = target
+        self.busy_ms = busy_ms
+        self.tz = tz  # the shop's zone: an upgrade reads dates that the first release wrote in it
+        self._now = now
         self._engine: Engine | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            engine = make_engine(self.target)
-            ensure_schema(engine, self.target)
-            self._engine = engine
+            self.upgrade()
+        assert self._engine is not None
         return self._engine
 
     def upgrade(self) -> Upgrade:
         """Bring the schema up to date now, as the first use would (``pk db upgrade``)."""
-        engine = self._engine or make_engine(self.target)
-        result = upgrade_schema(engine, self.target)
+        engine = self._engine or make_engine(self.target, self.busy_ms)
+        result = upgrade_schema(engine, self.target, now=self._now(), tz=self.tz, busy_ms=self.busy_ms)
         self._engine = engine
         return result
 
@@ -365,102 +373,19 @@ class Database:
             dest = dest / f"{src.stem}-{now:%Y%m%d-%H%M%S}{src.suffix or '.db'}"
         if dest.resolve() == src:
             raise BadInput(f"{dest} is the database itself; give another file for the backup.")
-        backup_sqlite(engine, dest)
+        backup_sqlite(engine, dest, self.busy_ms)
         return dest
 
-    def run(self, work: Callable[[Session], T], *, write: bool = True) -> T:
-        """``work`` in one ``session``, run again from the start when the server asks for it.
-
-        PostgreSQL may abort a transaction as a serialization failure or a deadlock victim and
-        expects it to be retried; a ``with session()`` block cannot be replayed, a function can.
-        """
-        for attempt in range(1, RETRY_ATTEMPTS + 1):
-            try:
-                with self.session(write=write) as session:
-                    return work(session)
-            except StorageError as exc:
-                if attempt == RETRY_ATTEMPTS or sqlstate(exc.__cause__) not in RETRY_SQLSTATES:
-                    raise
-                time.sleep(random.uniform(0.0, 0.01 * 2**attempt))
-        raise AssertionError("unreachable")  # pragma: no cover
-
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction: all of the block's writes are committed together, or none of them."""
+    def session(self, *, write: bool = True, command: str | None = None) -> Iterator[Session]:
+        """One transaction: all of the block's writes are committed together, or none of them.
+
+        ``command`` names the change its history events belong to (``pk undo`` shows it).
+        """
         bind = self.engine.execution_options(pk_write=write)
         try:
-            with Session(bind, expire_on_commit=False) as session:
+            with Session(bind, expire_on_commit=False, info={COMMAND_KEY: command or "pk"}) as session:
                 yield session
                 session.commit()
         except (DBAPIError, SQLAlchemyError) as exc:
-            raise storage_error(exc, self.target) from exc
-
-
-COPY_CHUNK = 5_000
-
-
-def copy_database(source: str, target: str) -> dict[str, int]:
-    """Copy every row of one promise book into a new, empty database, ids and all, in one transaction.
-
-    For moving a SQLite file onto a PostgreSQL server (or back): rows stream table by table in id
-    order, a chunk at a time, so a book of a million promises needs no more memory than a few
-    thousand rows. The source is only read and must be at this version's schema; the target is
-    created if need be and must hold no promises or customers. Returns the rows copied per table.
-    """
-
-    def where(t: str) -> str:
-        return describe(t) if is_url(t) else str(Path(t).expanduser().resolve())
-
-    if where(source) == where(target):
-        raise BadInput("The source and the target are the same database; give another target.")
-    src = make_engine(source)
-    try:
-        with src.connect().execution_options(pk_write=False) as conn:
-            version = _read_version(conn)
-    except (DBAPIError, SQLAlchemyError) as exc:
-        raise storage_error(exc, source) from exc
-    if version is None:
-        raise BadInput(f"{describe(source)} holds no promise book to copy.")
-    if version != SCHEMA_VERSION:
-        raise BadInput(
-            f"{describe(source)} is at schema {version}, this pk at {SCHEMA_VERSION}; "
-            "run pk db upgrade on it first (or use the pk that wrote it)."
-        )
-    dst = Database(target).engine
-    tables = [t for t in SQLModel.metadata.sorted_tables if t.name != Meta.__tablename__]
-    counts: dict[str, int] = {}
-    try:
-        snapshot = {"isolation_level": "REPEATABLE READ"} if src.dialect.name == "postgresql" else {}
-        reading = src.connect().execution_options(pk_write=False, **snapshot)  # one snapshot for all tables
-        with reading as read, dst.begin() as write:
-            for name in ("promise", "customer"):
-                if write.execute(
-                    sa.select(sa.func.count()).select_from(SQLModel.metadata.tables[name])
-                ).scalar():
-                    raise BadInput(
-                        f"{describe(target)} already holds promises or customers; copy into an empty one."
-                    )
-            for table in tables:
-                order = list(table.primary_key.columns)
-                rows = read.execution_options(yield_per=COPY_CHUNK).execute(sa.select(table).order_by(*order))
-                counts[table.name] = 0
-                for chunk in rows.mappings().partitions():
-                    write.execute(table.insert(), [dict(r) for r in chunk])
-                    counts[table.name] += len(chunk)
-            if dst.dialect.name == "postgresql":
-                for table in tables:
-                    if "id" in table.c and table.c.id.autoincrement is not False and table.c.id.primary_key:
-                        write.exec_driver_sql(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-                            f"coalesce((SELECT max(id) FROM {table.name}), 0) + 1, false)"
-                        )
-        if dst.dialect.name == "postgresql":
-            with dst.connect() as conn:
-                # The planner's statistics for the new rows, now rather than when autovacuum gets to them.
-                conn.exec_driver_sql(f"ANALYZE {', '.join(t.name for t in tables)}")
-                conn.commit()
-    except (DBAPIError, SQLAlchemyError) as exc:
-        raise storage_error(exc, target) from exc
-    finally:
-        src.dispose()
-    return counts
+            raise storage_error(exc, self.target, self.busy_ms) from exc

@@ -13,6 +13,7 @@ from pathlib import Path
 from promisekeeper import store
 from promisekeeper.db import Database
 from promisekeeper.money import Money
+from promisekeeper.views import Kind
 from promisekeeper.when import Clock, Due, end_of_day
 
 SHOP = "Trailhead Outfitters"
@@ -112,7 +113,7 @@ def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2d", "
             s,
             clock=at(-3, 15),
             what="Call back about the ski binding order",
-            kind="callback",
+            kind=Kind.callback,
             due=_moment(clock, -1, 16),
             customer="Emma Novak",
             staff="Sam",
@@ -167,7 +168,7 @@ def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2d", "
             s,
             clock=at(-1, 17),
             what="Reply to the email about a group discount",
-            kind="reply",
+            kind=Kind.reply,
             due=_moment(clock, 0, 12),
             customer="Grace Kim",
             staff="Sam",
@@ -192,7 +193,7 @@ def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2d", "
             customer="Jon Berg",
             staff="Jo",
         )
-        anna_first = store.list_promises(s, clock=clock, customer="Anna Smith", kind="followup")
+        anna_first = store.list_promises(s, clock=clock, customer="Anna Smith", kind=Kind.followup)
         if anna_first:
             store.done(
                 s,

@@ -25,14 +25,14 @@ from zoneinfo import ZoneInfo
 
 from promisekeeper.errors import BadInput, MailError
 from promisekeeper.money import format_money
-from promisekeeper.render import due_cell, when_words
+from promisekeeper.words import due_cell, what_cell, when_words
 
 if TYPE_CHECKING:
     import smtplib
     import ssl
 
     from promisekeeper.config import SmtpSettings
-    from promisekeeper.store import DueReport, PromiseView
+    from promisekeeper.views import DueReport, PromiseView
 
 DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 PASSWORD_ENV = "PK_SMTP_PASSWORD"
@@ -153,14 +153,6 @@ def sections(report: DueReport, *, only_new: bool = False) -> list[Section]:
     return out
 
 
-def _what(p: PromiseView) -> str:
-    kind = "" if p.kind == "delivery" else f"({p.kind}) "
-    qty = f"{p.quantity} × " if p.quantity != 1 else ""
-    got = p.outcome.delivered_quantity
-    delivered = f" [{got} delivered]" if 0 < got < p.quantity else ""
-    return f"{kind}{qty}{p.what}{delivered}"
-
-
 def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport, tz: ZoneInfo) -> str:
     background, accent = _TONES[section]
     cell = "padding:6px 8px;border-bottom:1px solid #e5e7eb;"
@@ -172,7 +164,7 @@ def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport,
             (due_cell(p.due, tz, report.as_of), "white-space:nowrap;"),
             (status, f"color:{accent};font-weight:bold;white-space:nowrap;"),
             (p.customer or "", ""),
-            (_what(p), ""),
+            (what_cell(p), ""),
             (format_money(p.price) if p.price else "", "text-align:right;white-space:nowrap;"),
             (p.staff or "", ""),
         ]

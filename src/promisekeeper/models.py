@@ -17,7 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""The schema this release writes; each Alembic revision ``000N`` leaves a book at version N."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -152,15 +153,30 @@ class Delivery(SQLModel, table=True):
     note: str | None = None
 
 
+class Change(SQLModel, table=True):
+    """One command's writes: every event it appended carries this id (``pk undo`` reverses a change)."""
+
+    __tablename__ = "change"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = moment()
+    command: str = Field(max_length=64)
+    undone_by: int | None = Field(default=None, foreign_key="change.id")
+
+
 class Event(SQLModel, table=True):
-    """The history: one row per change to a promise, never updated or deleted (but by ``forget``)."""
+    """The history: a kind and its typed fields (ids, minor units, UTC moments), never a sentence.
+
+    Appended, never updated or deleted (but scrubbed by ``forget``); ``words.event_text`` says it.
+    """
 
     __tablename__ = "event"
     id: int | None = Field(default=None, primary_key=True)
-    promise_id: int = Field(foreign_key="promise.id", index=True)
+    change_id: int = Field(foreign_key="change.id", index=True)
+    promise_id: int | None = Field(default=None, foreign_key="promise.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
     at: datetime = moment()
-    event: str = Field(max_length=32)
-    detail: str | None = None
+    kind: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
 class Remedy(SQLModel, table=True):

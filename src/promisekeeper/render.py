@@ -1,7 +1,9 @@
-"""The only module that formats: Rich tables, JSON, CSV and the one-line confirmations and verdicts.
+"""The only module that formats: a renderer chosen once from ``--format`` (table, json, csv) prints what
+the store returned.
 
-Functions take plain data (``PromiseView``, ``DueReport``) and a ``Console``; nothing here touches
-the database. JSON keys are SPEC.md's and stable.
+Renderers take plain data (``PromiseView``, ``DueReport``, …) and a ``Console``; nothing here touches
+the database, and every sentence comes from ``words``. JSON keys are the reference's (docs/reference.md)
+and stable.
 """
 
 from __future__ import annotations
@@ -11,50 +13,33 @@ import io
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from promisekeeper.formats import Format
+from promisekeeper import words
 from promisekeeper.money import Money, format_amount, format_money
-from promisekeeper.rules import terms_text, verdict_text
-from promisekeeper.when import Due, describe_due, describe_span, end_of_day
-
-if TYPE_CHECKING:
-    from promisekeeper.report import Figures, StatsReport
-    from promisekeeper.store import CustomerView, DueReport, PromiseView
-
+from promisekeeper.rules import rate
+from promisekeeper.views import (
+    CUSTOMER_FIELDS,
+    FIGURE_FIELDS,
+    PROMISE_FIELDS,
+    CustomerView,
+    DueReport,
+    Figures,
+    Format,
+    Kind,
+    PromiseView,
+    StatsReport,
+    Status,
+)
+from promisekeeper.when import Due, end_of_day
 
 STYLE = {"overdue": "red", "due": "yellow", "kept": "green", "deviated": "magenta", "cancelled": "dim"}
-
-FIELDS = (
-    "id",
-    "kind",
-    "customer",
-    "what",
-    "quantity",
-    "price",
-    "currency",
-    "due",
-    "date_only",
-    "original_due",
-    "renegotiated",
-    "status",
-    "deviations",
-    "delivered_quantity",
-    "charged",
-    "fulfilled_at",
-    "late_by_seconds",
-    "staff",
-    "tags",
-    "note",
-    "parent_id",
-    "remedied",
-    "created",
-)
+FIELDS = PROMISE_FIELDS
 
 
 def iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
@@ -65,11 +50,11 @@ def amount(money: Money | None) -> str | None:
     return format_amount(money) if money is not None else None
 
 
-def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False) -> dict[str, Any]:
-    """A promise in SPEC.md's JSON shape; ``detail`` adds ``deliveries`` and ``history``."""
+def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False, now: datetime | None = None) -> dict[str, Any]:
+    """A promise in the reference's JSON shape; ``detail`` adds ``deliveries`` and ``history``."""
     out: dict[str, Any] = {
         "id": p.id,
-        "kind": p.kind,
+        "kind": str(p.kind),
         "customer": p.customer,
         "what": p.what,
         "quantity": p.quantity,
@@ -79,8 +64,8 @@ def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False) -> dict[
         "date_only": p.due.date_only,
         "original_due": iso(p.original_due.moment, tz) if p.original_due else None,
         "renegotiated": p.renegotiated,
-        "status": p.status,
-        "deviations": list(p.outcome.deviation_kinds),
+        "status": str(p.status),
+        "deviations": [str(k) for k in p.outcome.deviation_kinds],
         "delivered_quantity": p.outcome.delivered_quantity,
         "charged": amount(p.outcome.charged),
         "fulfilled_at": iso(p.outcome.fulfilled_at, tz),
@@ -93,6 +78,7 @@ def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False) -> dict[
         "created": iso(p.created, tz),
     }
     if detail:
+        shown = now or p.created
         out["deliveries"] = [
             {
                 "at": iso(d.at, tz),
@@ -104,24 +90,39 @@ def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False) -> dict[
             }
             for d in p.deliveries
         ]
-        out["history"] = [{"at": iso(e.at, tz), "event": e.event, "detail": e.detail} for e in p.history]
+        out["history"] = [
+            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown), "data": e.data}
+            for e in p.history
+        ]
     return out
 
 
-def write_json(console: Console, data: Any) -> None:
-    console.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+def customer_dict(c: CustomerView, tz: ZoneInfo, *, history: bool = False) -> dict[str, Any]:
+    t = c.tally
+    out: dict[str, Any] = {
+        "name": c.name,
+        "email": c.email,
+        "phone": c.phone,
+        "note": c.note,
+        "promises": t.promises,
+        "kept": t.kept,
+        "deviated": t.deviated,
+        "overdue": t.overdue,
+        "open": t.open,
+        "cancelled": t.cancelled,
+        "kept_rate": rate(t.kept, t.fulfilled),
+    }
+    if history:
+        out["history"] = [promise_dict(p, tz) for p in c.history]
+    return out
 
 
-def write_csv(console: Console, rows: Sequence[dict[str, Any]], fields: Sequence[str] = FIELDS) -> None:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: _cell(v) for k, v in row.items()})
-    console.file.write(buf.getvalue())
+def figures_dict(f: Figures) -> dict[str, Any]:
+    return {name: getattr(f, name) for name in FIGURE_FIELDS}
 
 
-def _cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: lists joined with ``;``, booleans as ``true``/``false``, nothing as empty."""
     if isinstance(value, list):
         return ";".join(str(v) for v in value)
     if isinstance(value, bool):
@@ -129,70 +130,100 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-# --- people-facing text ----------------------------------------------------------------------------
+class Renderer(Protocol):
+    """What every printing command hands its result to; one is chosen per run from ``--format``."""
+
+    def promise(self, verb: str, p: PromiseView) -> None: ...
+    def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None: ...
+    def detail(self, p: PromiseView) -> None: ...
+    def due(self, report: DueReport) -> None: ...
+    def customers(self, customers: Sequence[CustomerView]) -> None: ...
+    def customer(self, c: CustomerView) -> None: ...
+    def stats(self, report: StatsReport) -> None: ...
 
 
-def terms(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
-    return terms_text(p.what, p.quantity, p.price, p.due, tz, now, customer=p.customer)
+class JsonRenderer:
+    def __init__(self, console: Console, tz: ZoneInfo, now: datetime) -> None:
+        self.console, self.tz, self.now = console, tz, now
+
+    def _write(self, data: Any) -> None:
+        self.console.file.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+    def promise(self, verb: str, p: PromiseView) -> None:
+        self._write(promise_dict(p, self.tz, detail=bool(p.history), now=self.now))
+
+    def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None:
+        self._write([promise_dict(p, self.tz) for p in promises])
+
+    def detail(self, p: PromiseView) -> None:
+        self._write(promise_dict(p, self.tz, detail=True, now=self.now))
+
+    def due(self, report: DueReport) -> None:
+        self._write(
+            {
+                "as_of": iso(report.as_of, self.tz),
+                "overdue": [promise_dict(p, self.tz) for p in report.overdue],
+                "due": [promise_dict(p, self.tz) for p in report.due],
+            }
+        )
+
+    def customers(self, customers: Sequence[CustomerView]) -> None:
+        self._write([customer_dict(c, self.tz) for c in customers])
+
+    def customer(self, c: CustomerView) -> None:
+        self._write(customer_dict(c, self.tz, history=True))
+
+    def stats(self, report: StatsReport) -> None:
+        period = {"since": iso(report.since, self.tz), "until": iso(report.until, self.tz), "by": report.by}
+        self._write(
+            {
+                "period": period,
+                **figures_dict(report.total),
+                "by": [{"key": f.key, **figures_dict(f)} for f in report.rows],
+            }
+        )
 
 
-def verdict(p: PromiseView) -> str:
-    if p.status in ("open", "overdue"):
-        owed = p.quantity - p.outcome.delivered_quantity
-        got = p.outcome.delivered_quantity
-        return f"partial: {got} of {p.quantity} delivered, {owed} still owed ({p.status})"
-    return verdict_text(p.outcome)
+class CsvRenderer:
+    def __init__(self, console: Console, tz: ZoneInfo, now: datetime) -> None:
+        self.console, self.tz, self.now = console, tz, now
 
+    def _write(self, rows: Sequence[dict[str, Any]], fields: Sequence[str] = FIELDS) -> None:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(fields), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: csv_cell(v) for k, v in row.items()})
+        self.console.file.write(buf.getvalue())
 
-def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
-    """The one-line table output of a single-promise command."""
-    if verb == "add":
-        return f"Promised #{p.id}: {terms(p, tz, now)}"
-    if verb in ("deliver", "done"):
-        what = "Delivered" if verb == "deliver" else "Done"
-        return f"{what} #{p.id}: {verdict(p)}"
-    if verb == "amend":
-        return f"Amended #{p.id}: {terms(p, tz, now)} (renegotiated)"
-    if verb == "cancel":
-        return f"Cancelled #{p.id}: {terms(p, tz, now)}"
-    if verb == "remedy":
-        return f"Remedy recorded for #{p.id} ({verdict(p)})"
-    return f"#{p.id}: {terms(p, tz, now)} [{p.status}]"
+    def promise(self, verb: str, p: PromiseView) -> None:
+        self._write([promise_dict(p, self.tz)])
 
+    def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None:
+        self._write([promise_dict(p, self.tz) for p in promises])
 
-def short_span(seconds: float) -> str:
-    """A compact length for table cells: ``2d 3h``, ``8h 27m``, ``45m``."""
-    minutes = int(abs(seconds)) // 60
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {mins}m" if mins else f"{hours}h"
-    return f"{mins}m"
+    def detail(self, p: PromiseView) -> None:
+        self.promise("show", p)
 
+    def due(self, report: DueReport) -> None:
+        self.promises([*report.overdue, *report.due], empty="")
 
-def when_words(p: PromiseView, now: datetime) -> str:
-    """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
-    if p.status == "overdue":
-        late = short_span((now - p.due.moment).total_seconds())
-        return f"overdue {late}" + (", remedied" if p.remedied else "")
-    if p.status == "open":
-        return f"in {short_span((p.due.moment - now).total_seconds())}"
-    fixed = ", remedied" if p.remedied else ""
-    if p.status == "deviated":
-        return "deviated: " + ", ".join(p.outcome.deviation_kinds) + fixed
-    return p.status + fixed
+    def customers(self, customers: Sequence[CustomerView]) -> None:
+        self._write([customer_dict(c, self.tz) for c in customers], CUSTOMER_FIELDS)
 
+    def customer(self, c: CustomerView) -> None:
+        self.promises(c.history, empty="")
 
-def due_cell(due: Due, tz: ZoneInfo, now: datetime) -> str:
-    """A date-only due shows as the day alone (it ends with the day); a moment with its time."""
-    text = describe_due(due, tz, now=now)
-    return text.removesuffix(" (end of day)")
+    def stats(self, report: StatsReport) -> None:
+        rows = [
+            {"key": "total", **figures_dict(report.total)},
+            *({"key": f.key, **figures_dict(f)} for f in report.rows),
+        ]
+        self._write(rows, ("key", *FIGURE_FIELDS))
 
 
 def row_style(p: PromiseView, now: datetime, tz: ZoneInfo) -> str:
-    if p.status == "open":
+    if p.status == Status.open:
         return STYLE["due"] if p.due.moment.astimezone(tz).date() == now.astimezone(tz).date() else ""
     return STYLE.get(p.status, "")
 
@@ -217,19 +248,12 @@ def promise_table(
     table.add_column("Price", justify="right", no_wrap=True)
     table.add_column("Staff", overflow="fold")
     for p in promises:
-        kind = "" if p.kind == "delivery" else f"({p.kind}) "
-        qty = f"{p.quantity} × " if p.quantity != 1 else ""
-        delivered = (
-            f" [{p.outcome.delivered_quantity} delivered]"
-            if 0 < p.outcome.delivered_quantity < p.quantity
-            else ""
-        )
         table.add_row(
             str(p.id),
-            due_cell(p.due, tz, now),
-            when_words(p, now) + (" ↻" if p.renegotiated else ""),
+            words.due_cell(p.due, tz, now),
+            words.when_words(p, now) + (f" {words.RENEGOTIATED_MARK}" if p.renegotiated else ""),
             p.customer or "",
-            Text(f"{kind}{qty}{p.what}{delivered}"),
+            Text(words.what_cell(p)),
             format_money(p.price) if p.price else "",
             p.staff or "",
             style=row_style(p, now, tz),
@@ -237,179 +261,104 @@ def promise_table(
     return table
 
 
-def show_promises(
-    console: Console, fmt: Format, promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, *, empty: str
-) -> None:
-    if fmt is Format.json:
-        write_json(console, [promise_dict(p, tz) for p in promises])
-    elif fmt is Format.csv:
-        write_csv(console, [promise_dict(p, tz) for p in promises])
-    elif not promises:
-        console.print(empty)
-    else:
-        console.print(promise_table(promises, tz, now))
-
-
-def show_one(console: Console, fmt: Format, verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> None:
-    """A single promise after a change: one line for people, the whole promise for programs."""
-    if fmt is Format.json:
-        write_json(console, promise_dict(p, tz, detail=bool(p.history)))
-    elif fmt is Format.csv:
-        write_csv(console, [promise_dict(p, tz)])
-    else:
-        console.print(Text(confirmation(verb, p, tz, now), style=row_style(p, now, tz)))
-
-
-def show_detail(console: Console, fmt: Format, p: PromiseView, tz: ZoneInfo, now: datetime) -> None:
-    """``promise show``: the terms, the verdict, every delivery and the whole history."""
-    if fmt is not Format.table:
-        show_one(console, fmt, "show", p, tz, now)
-        return
-    head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column(overflow="fold")
-    head.add_row("Promise", f"#{p.id} ({p.kind})")
-    head.add_row(
-        "Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz))
-    )
-    head.add_row("What", f"{p.quantity} × {p.what}" if p.quantity != 1 else p.what)
-    if p.customer:
-        head.add_row("Customer", p.customer)
-    if p.price:
-        head.add_row("Price", format_money(p.price))
-    head.add_row("Due", describe_due(p.due, tz, now=now))
-    if p.original_due:
-        head.add_row("Originally due", describe_due(p.original_due, tz, now=now))
-    if p.outcome.deviations or p.outcome.fulfilled_at:
-        head.add_row("Verdict", verdict(p))
-    elif p.status == "overdue":
-        head.add_row("Verdict", when_words(p, now))
-    if p.staff:
-        head.add_row("Staff", p.staff)
-    if p.tags:
-        head.add_row("Tags", ", ".join(p.tags))
-    if p.note:
-        head.add_row("Note", p.note)
-    if p.parent_id:
-        head.add_row("Follows up", f"#{p.parent_id}")
-    if p.remedied:
-        head.add_row("Remedied", "yes")
-    console.print(head)
-    if p.deliveries:
-        table = Table(title="Deliveries", title_justify="left")
-        for name in ("At", "What", "Qty", "Charged", "Note"):
-            table.add_column(name, overflow="fold")
-        for d in p.deliveries:
-            table.add_row(
-                _local(d.at, tz),
-                d.what,
-                str(d.quantity),
-                format_money(d.price) if d.price else "",
-                d.note or "",
-            )
-        console.print(table)
-    history = Table(title="History", title_justify="left")
-    history.add_column("At", no_wrap=True)
-    history.add_column("Event", no_wrap=True)
-    history.add_column("Detail", overflow="fold")
-    for e in p.history:
-        history.add_row(_local(e.at, tz), e.event, e.detail or "")
-    console.print(history)
-
-
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
 
 
-def show_due(console: Console, fmt: Format, report: DueReport, tz: ZoneInfo) -> None:
-    """The morning list: overdue first, then due in the window; one line when there is nothing."""
-    if fmt is Format.json:
-        write_json(
-            console,
-            {
-                "as_of": iso(report.as_of, tz),
-                "overdue": [promise_dict(p, tz) for p in report.overdue],
-                "due": [promise_dict(p, tz) for p in report.due],
-            },
+def bar(value: float | None, width: int = 8) -> Text:
+    """A kept-rate bar for the terminal: filled share in green, the rest dim."""
+    if value is None:
+        return Text("")
+    filled = round(value * width)
+    return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
+
+
+class TableRenderer:
+    """For people: Rich tables, one-line confirmations and a sentence where there is nothing to show."""
+
+    def __init__(self, console: Console, tz: ZoneInfo, now: datetime) -> None:
+        self.console, self.tz, self.now = console, tz, now
+
+    def promise(self, verb: str, p: PromiseView) -> None:
+        self.console.print(Text(words.confirmation(verb, p, self.tz, self.now), style=row_style(p, self.now, self.tz)))
+
+    def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None:
+        if not promises:
+            self.console.print(empty)
+        else:
+            self.console.print(promise_table(promises, self.tz, self.now))
+
+    def detail(self, p: PromiseView) -> None:
+        """``promise show``: the terms, the verdict, every delivery and the whole history."""
+        tz, now = self.tz, self.now
+        head = Table.grid(padding=(0, 2))
+        head.add_column(style="bold")
+        head.add_column(overflow="fold")
+        head.add_row("Promise", f"#{p.id} ({p.kind})")
+        head.add_row(
+            "Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz))
         )
-        return
-    if fmt is Format.csv:
-        write_csv(console, [promise_dict(p, tz) for p in [*report.overdue, *report.due]])
-        return
-    until = describe_due(
-        Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz)),
-        tz,
-        now=report.as_of,
-    )
-    if not report.overdue and not report.due:
-        console.print(f"Nothing overdue and nothing due until {until}.")
-        return
-    if report.overdue:
-        console.print(
-            promise_table(report.overdue, tz, report.as_of, title=f"Overdue: {len(report.overdue)}")
-        )
-    if report.due:
-        console.print(
-            promise_table(report.due, tz, report.as_of, title=f"Due until {until}: {len(report.due)}")
-        )
+        head.add_row("What", words.item(p.what, p.quantity))
+        if p.customer:
+            head.add_row("Customer", p.customer)
+        if p.price:
+            head.add_row("Price", format_money(p.price))
+        head.add_row("Due", words.describe_due(p.due, tz, now=now))
+        if p.original_due:
+            head.add_row("Originally due", words.describe_due(p.original_due, tz, now=now))
+        if p.outcome.deviations or p.outcome.fulfilled_at:
+            head.add_row("Verdict", words.verdict(p))
+        elif p.status == Status.overdue:
+            head.add_row("Verdict", words.when_words(p, now))
+        if p.staff:
+            head.add_row("Staff", p.staff)
+        if p.tags:
+            head.add_row("Tags", ", ".join(p.tags))
+        if p.note:
+            head.add_row("Note", p.note)
+        if p.parent_id:
+            head.add_row("Follows up", f"#{p.parent_id}")
+        if p.remedied:
+            head.add_row("Remedied", "yes")
+        self.console.print(head)
+        if p.deliveries:
+            table = Table(title="Deliveries", title_justify="left")
+            for name in ("At", "What", "Qty", "Charged", "Note"):
+                table.add_column(name, overflow="fold")
+            for d in p.deliveries:
+                table.add_row(
+                    _local(d.at, tz), d.what, str(d.quantity), format_money(d.price) if d.price else "", d.note or ""
+                )
+            self.console.print(table)
+        history = Table(title="History", title_justify="left")
+        history.add_column("At", no_wrap=True)
+        history.add_column("Event", no_wrap=True)
+        history.add_column("Detail", overflow="fold")
+        for e in p.history:
+            history.add_row(_local(e.at, tz), e.kind, words.event_text(e, tz, now))
+        self.console.print(history)
 
+    def due(self, report: DueReport) -> None:
+        """The morning list: overdue first, then due in the window; one line when there is nothing."""
+        tz = self.tz
+        until = Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz))
+        if not report.overdue and not report.due:
+            self.console.print(words.nothing_due(until, tz, report.as_of))
+            return
+        if report.overdue:
+            title = words.overdue_title(len(report.overdue))
+            self.console.print(promise_table(report.overdue, tz, report.as_of, title=title))
+        if report.due:
+            title = words.due_title(until, tz, report.as_of, len(report.due))
+            self.console.print(promise_table(report.due, tz, report.as_of, title=title))
 
-# --- customers -------------------------------------------------------------------------------------
-
-CUSTOMER_FIELDS = (
-    "name",
-    "email",
-    "phone",
-    "note",
-    "promises",
-    "kept",
-    "deviated",
-    "overdue",
-    "open",
-    "cancelled",
-    "kept_rate",
-)
-
-
-def customer_dict(c: CustomerView, tz: ZoneInfo, *, history: bool = False) -> dict[str, Any]:
-    from promisekeeper.report import rate
-
-    t = c.tally
-    out: dict[str, Any] = {
-        "name": c.name,
-        "email": c.email,
-        "phone": c.phone,
-        "note": c.note,
-        "promises": t.promises,
-        "kept": t.kept,
-        "deviated": t.deviated,
-        "overdue": t.overdue,
-        "open": t.open,
-        "cancelled": t.cancelled,
-        "kept_rate": rate(t.kept, t.fulfilled),
-    }
-    if history:
-        out["history"] = [promise_dict(p, tz) for p in c.history]
-    return out
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.0%}"
-
-
-def show_customers(console: Console, fmt: Format, customers: Sequence[CustomerView], tz: ZoneInfo) -> None:
-    rows = [customer_dict(c, tz) for c in customers]
-    if fmt is Format.json:
-        write_json(console, rows)
-    elif fmt is Format.csv:
-        write_csv(console, rows, CUSTOMER_FIELDS)
-    elif not rows:
-        console.print("No customers yet; they are created by pk promise add -c NAME or pk customer add NAME.")
-    else:
+    def customers(self, customers: Sequence[CustomerView]) -> None:
+        rows = [customer_dict(c, self.tz) for c in customers]
+        if not rows:
+            self.console.print(
+                "No customers yet; they are created by pk promise add -c NAME or pk customer add NAME."
+            )
+            return
         table = Table(box=None, pad_edge=False, header_style="bold underline")
         for name, justify in (
             ("Customer", "left"),
@@ -433,120 +382,64 @@ def show_customers(console: Console, fmt: Format, customers: Sequence[CustomerVi
                 str(r["deviated"]),
                 str(r["overdue"]),
                 str(r["open"]),
-                percent(r["kept_rate"]),
+                words.percent(r["kept_rate"]),
             )
-        console.print(table)
+        self.console.print(table)
+
+    def customer(self, c: CustomerView) -> None:
+        """A customer's contact details, track record and every promise made to them."""
+        from promisekeeper.rules import figures
+
+        head = Table.grid(padding=(0, 2))
+        head.add_column(style="bold")
+        head.add_column(overflow="fold")
+        head.add_row("Customer", c.name or "")
+        for label, value in (("Email", c.email), ("Phone", c.phone), ("Note", c.note)):
+            if value:
+                head.add_row(label, value)
+        head.add_row("Track record", words.track_record(figures(c.name, c.tally)))
+        self.console.print(head)
+        if c.history:
+            self.console.print(promise_table(c.history, self.tz, self.now, title="Promises"))
+
+    def stats(self, report: StatsReport) -> None:
+        t = report.total
+        if not t.promises:
+            self.console.print(words.no_stats(report.since, self.tz))
+            return
+        count, rest = words.stats_summary(t, report.since, self.tz)
+        self.console.print(Text(count, style="bold") + Text(rest))
+        table = Table(box=None, pad_edge=False, header_style="bold underline", padding=(0, 1, 0, 1))
+        table.add_column((report.by or "period").capitalize(), overflow="fold", min_width=8)
+        table.add_column("Promises", justify="right", no_wrap=True)
+        table.add_column("Kept", no_wrap=True)
+        for name in ("On time", "In full", "At price", "Overdue", "Avg late"):
+            table.add_column(name, justify="right", no_wrap=True)
+        for f in [report.total, *report.rows]:
+            table.add_row(
+                f.key if f.key is not None else "all",
+                str(f.promises),
+                Text(f"{words.percent(f.kept_rate):>4} ") + bar(f.kept_rate),
+                words.percent(f.on_time_rate),
+                words.percent(f.in_full_rate),
+                words.percent(f.at_price_rate),
+                str(f.overdue),
+                words.short_span(f.avg_late_seconds) if f.avg_late_seconds else "",
+                style="bold" if f is report.total else "",
+            )
+        self.console.print(table)
 
 
-def show_customer(console: Console, fmt: Format, c: CustomerView, tz: ZoneInfo, now: datetime) -> None:
-    """A customer's contact details, track record and every promise made to them."""
-    if fmt is Format.json:
-        write_json(console, customer_dict(c, tz, history=True))
-        return
-    if fmt is Format.csv:
-        write_csv(console, [promise_dict(p, tz) for p in c.history])
-        return
-    data = customer_dict(c, tz)
-    head = Table.grid(padding=(0, 2))
-    head.add_column(style="bold")
-    head.add_column(overflow="fold")
-    head.add_row("Customer", c.name or "")
-    for label, key in (("Email", "email"), ("Phone", "phone"), ("Note", "note")):
-        if data[key]:
-            head.add_row(label, data[key])
-    head.add_row(
-        "Track record",
-        f"{plural(data['promises'], 'promise')}: {data['kept']} kept, {data['deviated']} deviated, "
-        f"{data['overdue']} overdue, "
-        f"{data['open']} open, {data['cancelled']} cancelled; kept rate {percent(data['kept_rate'])}",
-    )
-    console.print(head)
-    if c.history:
-        console.print(promise_table(c.history, tz, now, title="Promises"))
+_RENDERERS: dict[Format, type[JsonRenderer | CsvRenderer | TableRenderer]] = {
+    Format.json: JsonRenderer,
+    Format.csv: CsvRenderer,
+    Format.table: TableRenderer,
+}
 
 
-# --- stats -----------------------------------------------------------------------------------------
-
-FIGURE_FIELDS = (
-    "promises",
-    "fulfilled",
-    "kept",
-    "deviated",
-    "overdue",
-    "open",
-    "cancelled",
-    "renegotiated",
-    "kept_rate",
-    "on_time_rate",
-    "in_full_rate",
-    "at_price_rate",
-    "avg_late_seconds",
-)
-
-
-def figures_dict(f: Figures) -> dict[str, Any]:
-    return {name: getattr(f, name) for name in FIGURE_FIELDS}
-
-
-def bar(value: float | None, width: int = 8) -> Text:
-    """A kept-rate bar for the terminal: filled share in green, the rest dim."""
-    if value is None:
-        return Text("")
-    filled = round(value * width)
-    return Text("█" * filled, style="green") + Text("░" * (width - filled), style="dim")
-
-
-def show_stats(console: Console, fmt: Format, report: StatsReport, tz: ZoneInfo) -> None:
-    period = {"since": iso(report.since, tz), "until": iso(report.until, tz), "by": report.by}
-    if fmt is Format.json:
-        write_json(
-            console,
-            {
-                "period": period,
-                **figures_dict(report.total),
-                "by": [{"key": f.key, **figures_dict(f)} for f in report.rows],
-            },
-        )
-        return
-    rows = [
-        {"key": "total", **figures_dict(report.total)},
-        *({"key": f.key, **figures_dict(f)} for f in report.rows),
-    ]
-    if fmt is Format.csv:
-        write_csv(console, rows, ("key", *FIGURE_FIELDS))
-        return
-    t = report.total
-    since = f"since {report.since.astimezone(tz):%a %d %b %Y}" if report.since else "all time"
-    if not t.promises:
-        console.print(f"No promises settled or due {since}.")
-        return
-    late = f"; late ones by {describe_span(t.avg_late_seconds)} on average" if t.avg_late_seconds else ""
-    console.print(
-        Text(plural(t.promises, "promise"), style="bold")
-        + Text(
-            f" ({since}): {t.fulfilled} fulfilled — {t.kept} kept, {t.deviated} deviated; "
-            f"{t.overdue} overdue, {t.cancelled} cancelled, {t.renegotiated} renegotiated{late}."
-        )
-    )
-    table = Table(box=None, pad_edge=False, header_style="bold underline", padding=(0, 1, 0, 1))
-    table.add_column((report.by or "period").capitalize(), overflow="fold", min_width=8)
-    table.add_column("Promises", justify="right", no_wrap=True)
-    table.add_column("Kept", no_wrap=True)
-    for name in ("On time", "In full", "At price", "Overdue", "Avg late"):
-        table.add_column(name, justify="right", no_wrap=True)
-    for f in [report.total, *report.rows]:
-        table.add_row(
-            f.key if f.key is not None else "all",
-            str(f.promises),
-            Text(f"{percent(f.kept_rate):>4} ") + bar(f.kept_rate),
-            percent(f.on_time_rate),
-            percent(f.in_full_rate),
-            percent(f.at_price_rate),
-            str(f.overdue),
-            short_span(f.avg_late_seconds) if f.avg_late_seconds else "",
-            style="bold" if f is report.total else "",
-        )
-    console.print(table)
+def renderer(fmt: Format, console: Console, tz: ZoneInfo, now: datetime) -> Renderer:
+    """The renderer for ``--format``, chosen once for the run."""
+    return _RENDERERS[fmt](console, tz, now)
 
 
 def plain_tables(sections: Sequence[tuple[str, Sequence[PromiseView]]], tz: ZoneInfo, now: datetime) -> str:
@@ -567,3 +460,6 @@ def plain_tables(sections: Sequence[tuple[str, Sequence[PromiseView]]], tz: Zone
         console.print(promise_table(promises, tz, now, title=title))
         console.print()
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+__all__ = ["Kind", "Renderer", "renderer"]

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from promisekeeper.money import Money, currency_digits, format_money
-from promisekeeper.when import Due, describe_due, describe_span
-
-KINDS = ("delivery", "callback", "reply", "followup", "other")
-STATUSES = ("open", "overdue", "kept", "deviated", "cancelled")
-DEVIATIONS = ("late", "substituted", "price", "short", "excess")
+from promisekeeper.money import Money, currency_digits
+from promisekeeper.views import (
+    Deviation,
+    DeviationKind,
+    Figures,
+    Fulfilment,
+    Outcome,
+    PromiseView,
+    StatsBy,
+    StatsReport,
+    StatsResult,
+    Status,
+    Tally,
+    Terms,
+)
 
 _SPACE = re.compile(r"\s+")
 
@@ -30,56 +38,6 @@ def same_item(a: str, b: str) -> bool:
 
 def normalise(text: str) -> str:
     return _SPACE.sub(" ", text).strip().casefold()
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    """What was promised. ``price`` is the total for the whole quantity (``None``: no price promised)."""
-
-    what: str
-    quantity: int
-    price: Money | None
-    due: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Fulfilment:
-    """One act of fulfilment: what was handed over, how many, what was charged (``None``: nothing)."""
-
-    at: datetime
-    what: str
-    quantity: int
-    price: Money | None
-
-
-@dataclass(frozen=True, slots=True)
-class Deviation:
-    """One way the fulfilment differed from the promise, with its size."""
-
-    kind: str
-    late_seconds: int | None = None
-    promised_what: str | None = None
-    delivered_what: str | None = None
-    promised_price: Money | None = None
-    charged: Money | None = None
-    promised_quantity: int | None = None
-    delivered_quantity: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The judgement of a promise at ``now``: status, deviations and the delivered totals."""
-
-    status: str
-    deviations: tuple[Deviation, ...]
-    delivered_quantity: int
-    charged: Money | None
-    fulfilled_at: datetime | None
-    late_by_seconds: int | None
-
-    @property
-    def deviation_kinds(self) -> tuple[str, ...]:
-        return tuple(d.kind for d in self.deviations)
 
 
 def total_charged(deliveries: Sequence[Fulfilment]) -> Money | None:
@@ -154,26 +112,26 @@ def assess(
     late_by: int | None = None
     if fulfilled_at is not None and fulfilled_at > due:
         late_by = max(1, int((fulfilled_at - due).total_seconds()))  # late is never "late by 0 s"
-        deviations.append(Deviation("late", late_seconds=late_by))
+        deviations.append(Deviation(DeviationKind.late, late_seconds=late_by))
     for d in deliveries:
         if not same_item(d.what, terms.what):
-            deviations.append(Deviation("substituted", promised_what=terms.what, delivered_what=d.what))
+            deviations.append(Deviation(DeviationKind.substituted, promised_what=terms.what, delivered_what=d.what))
             break
     if closed_at is not None and terms.price is not None:
         wrong_total = charged is None or charged != terms.price or mixed_currencies(deliveries)
         if wrong_total:
-            deviations.append(Deviation("price", promised_price=terms.price, charged=charged))
+            deviations.append(Deviation(DeviationKind.price, promised_price=terms.price, charged=charged))
     if delivered < terms.quantity and (closed_at is not None or past_due) and deliveries:
-        deviations.append(Deviation("short", promised_quantity=terms.quantity, delivered_quantity=delivered))
+        deviations.append(Deviation(DeviationKind.short, promised_quantity=terms.quantity, delivered_quantity=delivered))
     elif delivered > terms.quantity:
-        deviations.append(Deviation("excess", promised_quantity=terms.quantity, delivered_quantity=delivered))
+        deviations.append(Deviation(DeviationKind.excess, promised_quantity=terms.quantity, delivered_quantity=delivered))
 
     if cancelled:
-        status = "cancelled"
+        status = Status.cancelled
     elif closed_at is not None:
-        status = "deviated" if deviations else "kept"
+        status = Status.deviated if deviations else Status.kept
     else:
-        status = "overdue" if past_due else "open"
+        status = Status.overdue if past_due else Status.open
     return Outcome(
         status=status,
         deviations=tuple(deviations),
@@ -189,52 +147,103 @@ def closes(terms: Terms, deliveries: Sequence[Fulfilment]) -> bool:
     return sum(d.quantity for d in deliveries) >= terms.quantity
 
 
-def terms_text(
-    what: str,
-    quantity: int,
-    price: Money | None,
-    due: Due,
-    tz: ZoneInfo,
-    now: datetime,
-    *,
-    customer: str | None = None,
-) -> str:
-    """The terms as people read them: ``2 × Boots to Anna Smith for €240.00, due Tue 24 Nov (end of day)``."""
-    qty = f"{quantity} × " if quantity != 1 else ""
-    to = f" to {customer}" if customer else ""
-    cost = f" for {format_money(price)}" if price is not None else ""
-    return f"{qty}{what}{to}{cost}, due {describe_due(due, tz, now=now)}"
+def rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
 
 
-def price_text(charged: Money | None, promised: Money | None) -> str:
-    """``price €250.00 vs €240.00 promised (+€10.00)``."""
-    if promised is None:
-        return "price"
-    if charged is None:
-        return f"price: nothing charged vs {format_money(promised)} promised"
-    if charged.currency != promised.currency:
-        return f"price {format_money(charged)} vs {format_money(promised)} promised (another currency)"
-    diff = charged.amount - promised.amount
-    sign = "+" if diff >= 0 else "-"
-    return (
-        f"price {format_money(charged)} vs {format_money(promised)} promised "
-        f"({sign}{format_money(Money(abs(diff), charged.currency))})"
+def figures(key: str | None, t: Tally) -> Figures:
+    """The counts of a tally and its rates over the fulfilled promises."""
+    return Figures(
+        key=key,
+        promises=t.promises,
+        fulfilled=t.fulfilled,
+        kept=t.kept,
+        deviated=t.deviated,
+        overdue=t.overdue,
+        open=t.open,
+        cancelled=t.cancelled,
+        renegotiated=t.renegotiated,
+        kept_rate=rate(t.kept, t.fulfilled),
+        on_time_rate=rate(t.on_time, t.fulfilled),
+        in_full_rate=rate(t.in_full, t.fulfilled),
+        at_price_rate=rate(t.at_price, t.fulfilled),
+        avg_late_seconds=t.late_seconds // t.late if t.late else None,
     )
 
 
-def deviation_text(d: Deviation) -> str:
-    """One deviation with its size, the way the verdict and the history say it."""
-    if d.kind == "late" and d.late_seconds is not None:
-        return f"late by {describe_span(d.late_seconds)}"
-    if d.kind == "price":
-        return price_text(d.charged, d.promised_price)
-    if d.kind == "substituted":
-        return f'substituted "{d.delivered_what}" for "{d.promised_what}"'
-    if d.kind == "short":
-        return f"short: {d.delivered_quantity} of {d.promised_quantity} delivered"
-    return f"excess: {d.delivered_quantity} delivered, {d.promised_quantity} promised"
+def stats_report(result: StatsResult, by: StatsBy | None) -> StatsReport:
+    return StatsReport(
+        since=result.since,
+        until=result.until,
+        by=by,
+        total=figures(None, result.total),
+        rows=[figures(key, tally) for key, tally in result.by],
+    )
 
 
-def verdict_text(outcome: Outcome) -> str:
-    """``kept``, or each deviation with its size, joined by semicolons."""
-    return "; ".join(deviation_text(d) for d in outcome.deviations) or outcome.status
+# --- the fields of history events: plain JSON values (minor units, UTC moments) ----------------------
+
+
+def moment_data(moment: datetime | None) -> str | None:
+    """A moment as an event field: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def moment_of(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def money_of(minor: int | None, currency: str | None) -> Money | None:
+    if minor is None or currency is None:
+        return None
+    return Money.from_minor(int(minor), str(currency))
+
+
+def terms_data(terms: Terms, *, date_only: bool) -> dict[str, Any]:
+    """The terms of a promise as event fields (``promised``, ``amended``'s before and after)."""
+    return {
+        "what": terms.what,
+        "quantity": terms.quantity,
+        "price_minor": terms.price.minor if terms.price else None,
+        "currency": terms.price.currency if terms.price else None,
+        "due": moment_data(terms.due),
+        "date_only": date_only,
+    }
+
+
+def deviation_data(d: Deviation) -> dict[str, Any]:
+    """A deviation as event fields; ``deviation_from_data`` reads it back."""
+    out: dict[str, Any] = {"kind": str(d.kind)}
+    for name in ("late_seconds", "promised_what", "delivered_what", "promised_quantity", "delivered_quantity"):
+        value = getattr(d, name)
+        if value is not None:
+            out[name] = value
+    for name, money in (("promised_price", d.promised_price), ("charged", d.charged)):
+        if money is not None:
+            out[f"{name}_minor"] = money.minor
+            out[f"{name}_currency"] = money.currency
+    return out
+
+
+def deviation_from_data(data: dict[str, Any]) -> Deviation:
+    return Deviation(
+        kind=DeviationKind(data["kind"]),
+        late_seconds=data.get("late_seconds"),
+        promised_what=data.get("promised_what"),
+        delivered_what=data.get("delivered_what"),
+        promised_price=money_of(data.get("promised_price_minor"), data.get("promised_price_currency")),
+        charged=money_of(data.get("charged_minor"), data.get("charged_currency")),
+        promised_quantity=data.get("promised_quantity"),
+        delivered_quantity=data.get("delivered_quantity"),
+    )
+
+
+def outcome_data(outcome: Outcome) -> dict[str, Any]:
+    """The verdict of a closed promise as event fields (``fulfilled``, ``done``)."""
+    return {"status": str(outcome.status), "deviations": [deviation_data(d) for d in outcome.deviations]}
+
+
+def worth_a_notice(p: PromiseView) -> bool:
+    """Whether there is anything to tell the customer: late, changed, deviated or unhappy."""
+    return p.status == Status.overdue or bool(p.outcome.deviations) or p.renegotiated or p.unhappy

@@ -2,7 +2,7 @@
 
 Plain Python over plain values: no Typer, Rich or SQLModel. Every parser takes the ``Clock``
 (now, the shop's zone, date order, holiday country) explicitly; nothing here reads the real
-time except ``clock_now``, which honours ``PK_NOW``.
+time: the command line reads the clock once and passes it in.
 
 Rules beyond the SPEC table, chosen once and tested:
 
@@ -25,7 +25,6 @@ Rules beyond the SPEC table, chosen once and tested:
 from __future__ import annotations
 
 import calendar
-import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -112,7 +111,6 @@ _MONTHS: dict[str, int] = {
     "dec": 12,
     "december": 12,
 }
-_DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _DAY_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MONTH_FULL = (
@@ -191,14 +189,15 @@ class _Unreadable(Exception):
     """Internal: the text matched no form; the caller words the message for its context."""
 
 
-def clock_now(pk_now: str | None) -> datetime:
-    """The current moment, aware: ``PK_NOW`` (ISO 8601 moment) when given, else the real clock.
+def pinned_clock(pk_now: str | None) -> datetime | None:
+    """The moment ``PK_NOW`` (ISO 8601) pins the clock to, or ``None`` when it is unset.
 
     An empty ``PK_NOW`` counts as unset; a value without a UTC offset is refused rather than
-    guessed, since the whole point of pinning the clock is to be exact.
+    guessed, since the whole point of pinning the clock is to be exact. The real clock is read
+    by the command line, once per run: nothing in the core reads it.
     """
     if pk_now is None or not pk_now.strip():
-        return datetime.now(UTC)
+        return None
     text = pk_now.strip()
     example = "e.g. 2026-11-22T09:00+01:00"
     try:
@@ -251,42 +250,6 @@ def parse_within(text: str, clock: Clock) -> datetime:
         unreadable=f"as a duration; use e.g. {DURATION_EXAMPLES} or a date such as 2026-11-24.",
     )
     return due.moment
-
-
-def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
-    """Short human form in the shop's zone: ``Tue 24 Nov (end of day)``, ``Tue 24 Nov 17:00``.
-
-    The year is added only when ``now`` is given and the due falls in another year.
-    """
-    local = due.moment.astimezone(tz)
-    text = f"{_DAY_NAMES[local.weekday()]} {local.day} {_MONTH_NAMES[local.month - 1]}"
-    if now is not None and now.astimezone(tz).year != local.year:
-        text += f" {local.year}"
-    if due.date_only:
-        return f"{text} (end of day)"
-    return f"{text} {local:%H:%M}"
-
-
-def describe_span(seconds: float) -> str:
-    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes``.
-
-    At most the two largest units (the second only when not zero), truncated to whole minutes;
-    the sign is ignored, so a lateness and an earliness read the same.
-    """
-    if math.isnan(seconds):
-        return "an unknown time"
-    if math.isinf(seconds):
-        return "forever"
-    minutes = int(abs(seconds)) // 60
-    if minutes == 0:
-        return "less than a minute"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
-    while parts[0][0] == 0:
-        parts.pop(0)
-    shown = [parts[0]] + [p for p in parts[1:2] if p[0]]
-    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in shown)
 
 
 # --- parsing ------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ calls the store inside ``state.db.session()`` and hands the result to ``render``
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from typing import Annotated, Any
@@ -17,6 +16,7 @@ from typer.exceptions import TyperException
 
 from promisekeeper import __version__
 from promisekeeper.cli.common import State
+from promisekeeper.config import debug_enabled
 from promisekeeper.errors import PkError
 
 
@@ -32,7 +32,7 @@ class PkGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        debug = os.environ.get("PK_DEBUG") == "1"
+        debug = debug_enabled()
         try:
             rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except PkError as exc:

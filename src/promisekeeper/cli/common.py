@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from promisekeeper.formats import Format
+from promisekeeper.views import Format
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from sqlmodel import Session
 
     from promisekeeper.config import Settings
     from promisekeeper.db import Database
+    from promisekeeper.render import Renderer
     from promisekeeper.when import Clock
 
 FormatOpt = Annotated[
@@ -29,9 +32,13 @@ def pick(fmt: Format, as_json: bool) -> Format:
 
 @dataclass
 class State:
-    """What every command shares for one run: settings, clock, database, console (each made lazily)."""
+    """What every command shares for one run: settings, clock, database, console (each made lazily).
+
+    The real clock is read here, once per run (``PK_NOW`` pins it); nothing below the CLI reads it.
+    """
 
     db_option: str | None = None
+    command: str = "pk"
     _settings: Settings | None = None
     _clock: Clock | None = None
     _db: Database | None = None
@@ -48,12 +55,13 @@ class State:
     @property
     def clock(self) -> Clock:
         if self._clock is None:
-            from promisekeeper.when import Clock, clock_now
+            from datetime import UTC, datetime
+
+            from promisekeeper.when import Clock
 
             s = self.settings
-            self._clock = Clock(
-                now=clock_now(os.environ.get("PK_NOW")), tz=s.tz, date_order=s.date_order, country=s.country
-            )
+            now = s.pinned_now or datetime.now(UTC)
+            self._clock = Clock(now=now, tz=s.tz, date_order=s.date_order, country=s.country)
         return self._clock
 
     @property
@@ -61,8 +69,15 @@ class State:
         if self._db is None:
             from promisekeeper.db import Database
 
-            self._db = Database(self.settings.db)
+            s = self.settings
+            self._db = Database(s.db, busy_ms=s.busy_timeout_ms, tz=s.timezone, now=lambda: self.clock.now)
         return self._db
+
+    @contextmanager
+    def session(self, *, write: bool = True) -> Iterator[Session]:
+        """The command's one transaction; its writes are one change, named after the command."""
+        with self.db.session(write=write, command=self.command) as session:
+            yield session
 
     @property
     def console(self) -> Console:
@@ -73,10 +88,17 @@ class State:
             self._console = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
         return self._console
 
+    def renderer(self, fmt: Format, as_json: bool = False) -> Renderer:
+        """The one renderer for this run's ``--format``."""
+        from promisekeeper.render import renderer
+
+        return renderer(pick(fmt, as_json), self.console, self.settings.tz, self.clock.now)
+
 
 def state(ctx: typer.Context) -> State:
     """The run's shared state, made on first use (also when a command runs without the root callback)."""
     root = ctx.find_root()
     if not isinstance(root.obj, State):
         root.obj = State()
+    root.obj.command = ctx.command_path.removeprefix(f"{root.info_name} ").strip() or "pk"
     return root.obj

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from promisekeeper.cli import app
-from promisekeeper.cli.common import FormatOpt, JsonOpt, pick, state
-from promisekeeper.formats import Format
+from promisekeeper.cli.common import FormatOpt, JsonOpt, state
+from promisekeeper.views import Format
 
 customer_app = typer.Typer(
     name="customer", help="Customers: contact details and each one's track record.", no_args_is_help=True
@@ -35,11 +35,11 @@ def add(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
-        customer, created = store.add_customer(
+    with st.session() as session:
+        shown, created = store.add_customer(
             session, clock=st.clock, name=name, email=email, phone=phone, note=note
         )
-    st.console.print(f"{'Added' if created else 'Updated'} customer {customer.name}.")
+    st.console.print(f"{'Added' if created else 'Updated'} customer {shown}.")
 
 
 @customer_app.command("list")
@@ -49,12 +49,11 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table, as_json: JsonOpt = 
     Example: pk customer list --format csv > customers.csv
     """
     from promisekeeper import store
-    from promisekeeper.render import show_customers
 
     st = state(ctx)
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         customers = store.customer_list(session, clock=st.clock)
-    show_customers(st.console, pick(fmt, as_json), customers, st.settings.tz)
+    st.renderer(fmt, as_json).customers(customers)
 
 
 @customer_app.command("show")
@@ -64,12 +63,11 @@ def show(ctx: typer.Context, name: NameArg, fmt: FormatOpt = Format.table, as_js
     Example: pk customer show "anna smith"
     """
     from promisekeeper import store
-    from promisekeeper.render import show_customer
 
     st = state(ctx)
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         customer = store.customer_detail(session, clock=st.clock, name=name)
-    show_customer(st.console, pick(fmt, as_json), customer, st.settings.tz, st.clock.now)
+    st.renderer(fmt, as_json).customer(customer)
 
 
 @customer_app.command("forget")
@@ -83,6 +81,6 @@ def forget(ctx: typer.Context, name: NameArg) -> None:
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         count = store.forget_customer(session, clock=st.clock, name=name)
     st.console.print(f"Forgot {name}: name and contact details erased; {count} promises kept anonymised.")

@@ -16,7 +16,7 @@ from promisekeeper.cli import app
 from promisekeeper.cli.common import state
 
 if TYPE_CHECKING:
-    from promisekeeper.exchange import ImportResult, Progress
+    from promisekeeper.store import Progress
 
 BAR_BYTES = 256 * 1024  # an import file this large shows a progress bar (when stderr is a terminal)
 
@@ -69,9 +69,10 @@ def db_copy(
 
     Example: pk db copy ~/.local/share/promisekeeper/promises.db postgresql+psycopg://shop@db.lan/promises
     """
-    from promisekeeper.db import copy_database, describe
+    from promisekeeper.db import describe
+    from promisekeeper.store import copy_book
 
-    counts = copy_database(source, target)
+    counts = copy_book(source, target)
     typer.echo(
         f"Copied {counts.get('promise', 0)} promises, {counts.get('customer', 0)} customers and "
         f"{counts.get('event', 0)} history events from {describe(source)} to {describe(target)}."
@@ -135,18 +136,18 @@ def export(
 
     Example: pk export --format ics -o open-promises.ics
     """
-    from promisekeeper import exchange
+    from promisekeeper import exchange, words
 
     st = state(ctx)
     chosen = exchange.export_format(fmt.value if fmt else None, output)
     tz, shop = st.settings.tz, st.settings.shop_name
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         if output is None:
             with _utf8_stdout() as out:
                 exchange.export(session, chosen, out, clock=st.clock, tz=tz, shop=shop)
             return
         count = exchange.export_to_file(session, chosen, output, clock=st.clock, tz=tz, shop=shop)
-    typer.echo(f"Exported {_count(count, 'promise')} to {output} ({chosen}).")
+    typer.echo(f"Exported {words.plural(count, 'promise')} to {output} ({chosen}).")
 
 
 @app.command("import")
@@ -183,7 +184,7 @@ def import_(
 
     Example: pk --db restored.db import promises-backup.json
     """
-    from promisekeeper import exchange
+    from promisekeeper import exchange, words
 
     st = state(ctx)
     with _progress_bar(_size(file)) as progress:
@@ -196,12 +197,12 @@ def import_(
             progress=progress,
         )
         if dry_run:
-            with st.db.session(write=False) as session:
+            with st.session(write=False) as session:
                 result = exchange.check_import(session, plan)
         else:
-            with st.db.session() as session:
+            with st.session() as session:
                 result = exchange.write_import(session, plan, clock=st.clock, progress=progress)
-    typer.echo(_import_summary(result))
+    typer.echo(words.import_summary(result))
 
 
 def _size(file: str) -> int:
@@ -210,26 +211,6 @@ def _size(file: str) -> int:
         return 0 if file == "-" else Path(file).stat().st_size
     except OSError:
         return 0
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _import_summary(r: ImportResult) -> str:
-    if r.format == "json":
-        what = (
-            f"{_count(r.promises, 'promise')} with their whole history, "
-            f"{_count(r.deliveries, 'delivery').replace('deliverys', 'deliveries')} "
-            f"and {_count(r.customers, 'customer')}"
-        )
-    else:
-        what = f"{_count(r.promises, 'promise')} ({r.deliveries} with a delivery) and {r.customers} new " + (
-            "customer" if r.customers == 1 else "customers"
-        )
-    if r.written:
-        return f"Imported {what} from {r.source}."
-    return f"{r.source} is valid: {what} would be imported; nothing was written (--dry-run)."
 
 
 @contextmanager
@@ -285,30 +266,30 @@ def demo(ctx: typer.Context) -> None:
     from promisekeeper import store
     from promisekeeper.config import demo_db_path
     from promisekeeper.db import Database
-    from promisekeeper.formats import Format
-    from promisekeeper.render import show_due, show_promises, show_stats
-    from promisekeeper.report import stats_report
+    from promisekeeper.render import renderer
+    from promisekeeper.rules import stats_report
+    from promisekeeper.views import Format, StatsBy
 
     st = state(ctx)
     path = demo_db_path()
     demo_week.reset(path)
-    db = Database(str(path))
+    db = Database(str(path), busy_ms=st.settings.busy_timeout_ms, tz=st.settings.timezone)
     demo_week.build(db, st.clock, st.settings.followup_after)
     with db.session(write=False) as session:
         report = store.due_report(session, clock=st.clock)
         broken = store.check(session, clock=st.clock, include_remedied=True)
-        record = store.stats(session, clock=st.clock, by="staff")
-    tz, now = st.settings.tz, st.clock.now
+        record = store.stats(session, clock=st.clock, by=StatsBy.staff)
+    show = renderer(Format.table, st.console, st.settings.tz, st.clock.now)
     st.console.print(
         Text(demo_week.SHOP, style="bold")
         + Text(f": a demo week in {path} (your own promises are untouched).\n")
     )
     st.console.rule("pk due — the morning list, follow-ups included")
-    show_due(st.console, Format.table, report, tz)
+    show.due(report)
     st.console.rule("pk check --all — what went wrong, and what was put right")
-    show_promises(st.console, Format.table, broken, tz, now, empty="Nothing went wrong.")
+    show.promises(broken, empty="Nothing went wrong.")
     st.console.rule("pk stats --by staff — the track record")
-    show_stats(st.console, Format.table, stats_report(record, "staff"), tz)
+    show.stats(stats_report(record, StatsBy.staff))
     fixed = next((p.id for p in broken if p.remedied), None)
     if fixed is not None:
         st.console.print(

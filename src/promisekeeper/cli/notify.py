@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from typing import Annotated
 
@@ -89,14 +88,14 @@ def notify(
     route = mail.route(
         settings.smtp,
         config_path=settings.config_path,
-        environ=os.environ,
+        environ=settings.smtp_env,
         host=smtp_host,
         port=smtp_port,
         security=smtp_security.value if smtp_security else None,
         user=smtp_user,
         need_server=not dry_run,
     )
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         report = (
             store.newly_overdue_report(session, clock=clock)
             if only_new
@@ -119,7 +118,7 @@ def notify(
         typer.echo(mail.as_text(message), nl=False)
         return
     mail.send(message, who, route)
-    with st.db.session() as session:
+    with st.session() as session:
         store.record_sent(
             session,
             at=clock.now,

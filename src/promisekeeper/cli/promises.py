@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from promisekeeper.cli import app
-from promisekeeper.cli.common import FormatOpt, JsonOpt, State, pick, state
-from promisekeeper.formats import Format
+from promisekeeper.cli.common import FormatOpt, JsonOpt, State, state
+from promisekeeper.views import Format, Kind, Status
 
 if TYPE_CHECKING:
     from promisekeeper.money import Money
-    from promisekeeper.store import PromiseView
+    from promisekeeper.views import PromiseView
     from promisekeeper.when import Due
 
 WHEN_HELP = (
@@ -61,10 +61,8 @@ def _maybe_when(st: State, text: str | None) -> Due | None:
     return None if text is None else _when(st, text)
 
 
-def _show(st: State, fmt: Format, verb: str, view: PromiseView) -> None:
-    from promisekeeper.render import show_one
-
-    show_one(st.console, fmt, verb, view, st.settings.tz, st.clock.now)
+def _show(st: State, fmt: Format, as_json: bool, verb: str, view: PromiseView) -> None:
+    st.renderer(fmt, as_json).promise(verb, view)
 
 
 @promise_app.command("add")
@@ -84,9 +82,7 @@ def add(
     currency: Annotated[
         str | None, typer.Option("--currency", help="ISO 4217 code (default: the config's).")
     ] = None,
-    kind: Annotated[
-        str, typer.Option("--kind", help="delivery, callback, reply, followup or other.")
-    ] = "delivery",
+    kind: Annotated[Kind, typer.Option("--kind", help="What kind of promise.")] = Kind.delivery,
     staff: Annotated[str | None, typer.Option("--staff", "-s", help="Who made the promise.")] = None,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
@@ -102,7 +98,7 @@ def add(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         pid = store.add_promise(
             session,
             clock=st.clock,
@@ -117,21 +113,20 @@ def add(
             tags=tag or [],
         )
         view = store.view(session, pid, st.clock)
-    _show(st, pick(fmt, as_json), "add", view)
+    _show(st, fmt, as_json, "add", view)
 
 
 @promise_app.command("list")
 def list_(
     ctx: typer.Context,
     status: Annotated[
-        list[str] | None,
-        typer.Option("--status", help="open, overdue, kept, deviated or cancelled; repeat for several."),
+        list[Status] | None, typer.Option("--status", help="Only promises in this status; repeat for several.")
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer", "-c", help="Only this customer's.")] = None,
     staff: Annotated[
         str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")
     ] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="Only this kind.")] = None,
+    kind: Annotated[Kind | None, typer.Option("--kind", help="Only this kind.")] = None,
     tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only promises with this tag.")] = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
@@ -141,16 +136,13 @@ def list_(
     Example: pk promise list --status overdue --status open --staff Jo
     """
     from promisekeeper import store
-    from promisekeeper.render import show_promises
 
     st = state(ctx)
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         views = store.list_promises(
             session, clock=st.clock, statuses=status or [], customer=customer, staff=staff, kind=kind, tag=tag
         )
-    show_promises(
-        st.console, pick(fmt, as_json), views, st.settings.tz, st.clock.now, empty="No promises match."
-    )
+    st.renderer(fmt, as_json).promises(views, empty="No promises match.")
 
 
 @promise_app.command("show")
@@ -162,12 +154,11 @@ def show(
     Example: pk promise show 12 --json
     """
     from promisekeeper import store
-    from promisekeeper.render import show_detail
 
     st = state(ctx)
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         view = store.view(session, promise_id, st.clock, detail=True)
-    show_detail(st.console, pick(fmt, as_json), view, st.settings.tz, st.clock.now)
+    st.renderer(fmt, as_json).detail(view)
 
 
 @promise_app.command("amend")
@@ -191,7 +182,7 @@ def amend(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.amend(
             session,
             clock=st.clock,
@@ -202,7 +193,7 @@ def amend(
             quantity=qty,
             price=_money(st, price),
         )
-    _show(st, pick(fmt, as_json), "amend", view)
+    _show(st, fmt, as_json, "amend", view)
 
 
 @promise_app.command("cancel")
@@ -220,9 +211,9 @@ def cancel(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.cancel(session, clock=st.clock, promise_id=promise_id, reason=reason)
-    _show(st, pick(fmt, as_json), "cancel", view)
+    _show(st, fmt, as_json, "cancel", view)
 
 
 @app.command("deliver")
@@ -255,7 +246,7 @@ def deliver(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.deliver(
             session,
             clock=st.clock,
@@ -267,7 +258,7 @@ def deliver(
             note=note,
             followup_after=() if no_followup else st.settings.followup_after,
         )
-    _show(st, pick(fmt, as_json), "deliver", view)
+    _show(st, fmt, as_json, "deliver", view)
 
 
 @app.command("done")
@@ -290,7 +281,7 @@ def done(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.done(
             session,
             clock=st.clock,
@@ -299,7 +290,7 @@ def done(
             unhappy=unhappy,
             followup_after=st.settings.followup_after,
         )
-    _show(st, pick(fmt, as_json), "done", view)
+    _show(st, fmt, as_json, "done", view)
 
 
 @app.command("remedy")
@@ -320,9 +311,9 @@ def remedy(
     from promisekeeper import store
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.remedy(session, clock=st.clock, promise_id=promise_id, action=action, prevent=prevent)
-    _show(st, pick(fmt, as_json), "remedy", view)
+    _show(st, fmt, as_json, "remedy", view)
 
 
 @app.command("notice")
@@ -334,20 +325,20 @@ def notice(ctx: typer.Context, promise_id: IdArg) -> None:
 
     Example: pk notice 12 | mail -s "Your boots" anna@example.com
     """
-    from promisekeeper import store
-    from promisekeeper.report import notice_text
+    from promisekeeper import rules, store, words
+    from promisekeeper.errors import BadInput
 
     st = state(ctx)
-    with st.db.session() as session:
+    with st.session() as session:
         view = store.view(session, promise_id, st.clock)
-        fix = store.latest_remedy(session, promise_id=promise_id)
-        remedy = (
-            None if fix is None else fix[0] + (f" So it does not happen again: {fix[1]}" if fix[1] else "")
+        if not rules.worth_a_notice(view):
+            raise BadInput(words.nothing_to_notice(view))
+        text = words.notice_text(
+            view,
+            shop=st.settings.shop_name,
+            tz=st.settings.tz,
+            now=st.clock.now,
+            remedy=store.latest_remedy(session, promise_id=promise_id),
         )
-        text = notice_text(
-            view, shop=st.settings.shop_name, tz=st.settings.tz, now=st.clock.now, remedy=remedy
-        )
-        store.record_event(
-            session, promise_id=promise_id, at=st.clock.now, event="notice", detail=text.splitlines()[2]
-        )
+        store.record_notice(session, clock=st.clock, promise_id=promise_id)
     st.console.file.write(text)

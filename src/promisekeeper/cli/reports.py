@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from promisekeeper.cli import app
-from promisekeeper.cli.common import FormatOpt, JsonOpt, pick, state
-from promisekeeper.formats import Format
+from promisekeeper.cli.common import FormatOpt, JsonOpt, state
+from promisekeeper.views import Format, StatsBy
 
 
 @app.command("due")
@@ -36,14 +36,13 @@ def due(
     Example: pk due --within 2d --staff Jo
     """
     from promisekeeper import store
-    from promisekeeper.render import show_due
     from promisekeeper.when import parse_within
 
     st = state(ctx)
     until = parse_within(within, st.clock) if within is not None else None
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         report = store.due_report(session, clock=st.clock, until=until, staff=staff)
-    show_due(st.console, pick(fmt, as_json), report, st.settings.tz)
+    st.renderer(fmt, as_json).due(report)
     if fail_on_overdue and report.overdue:
         raise typer.Exit(1)
 
@@ -65,20 +64,14 @@ def check(
     Example: pk check --all --since 2026-11-01 --json
     """
     from promisekeeper import store
-    from promisekeeper.render import show_promises
     from promisekeeper.when import parse_since
 
     st = state(ctx)
     start = parse_since(since, st.clock) if since is not None else None
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         views = store.check(session, clock=st.clock, since=start, include_remedied=all_)
-    show_promises(
-        st.console,
-        pick(fmt, as_json),
-        views,
-        st.settings.tz,
-        st.clock.now,
-        empty="Nothing to put right: no deviated or overdue promise without a remedy.",
+    st.renderer(fmt, as_json).promises(
+        views, empty="Nothing to put right: no deviated or overdue promise without a remedy."
     )
 
 
@@ -88,9 +81,7 @@ def stats(
     since: Annotated[
         str | None, typer.Option("--since", help="Start of the period (a WHEN); default: all time.")
     ] = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Break down by week, month, staff, kind or customer.")
-    ] = None,
+    by: Annotated[StatsBy | None, typer.Option("--by", help="Break the figures down.")] = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
@@ -103,12 +94,11 @@ def stats(
     Example: pk stats --by staff --json
     """
     from promisekeeper import store
-    from promisekeeper.render import show_stats
-    from promisekeeper.report import stats_report
+    from promisekeeper.rules import stats_report
     from promisekeeper.when import parse_since
 
     st = state(ctx)
     begin = parse_since(since, st.clock) if since is not None else None
-    with st.db.session(write=False) as session:
+    with st.session(write=False) as session:
         result = store.stats(session, clock=st.clock, since=begin, by=by)
-    show_stats(st.console, pick(fmt, as_json), stats_report(result, by), st.settings.tz)
+    st.renderer(fmt, as_json).stats(stats_report(result, by))

@@ -1,0 +1,96 @@
+"""The only door to the database: keyword-only functions over a session, returning plain views.
+
+- ``customers``: customers by name, their track record, erasure
+- ``promises``: the writes (add, deliver, done, amend, cancel, remedy), each with its history events
+- ``queries``: ``due``, ``check`` and ``promise list``
+- ``stats``: the track record in SQL
+- ``sentlog``: what the morning mail told whom
+- ``bulk``: import/export streams and ``pk db copy``
+
+Inside the package the modules import each other downward only (``base`` at the bottom).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from promisekeeper.store.base import FORGOTTEN, clean_quantity, clean_text, judge, optional_text, view
+from promisekeeper.store.bulk import (
+    CsvPromise,
+    JsonTables,
+    Progress,
+    check_json_sections,
+    copy_book,
+    export_sections,
+    new_csv_customers,
+    prepare_csv_row,
+    require_empty,
+    section_keys,
+    write_csv_rows,
+    write_json_tables,
+)
+from promisekeeper.store.customers import (
+    add_customer,
+    customer_detail,
+    customer_key,
+    customer_list,
+    forget_customer,
+)
+from promisekeeper.store.promises import (
+    add_promise,
+    amend,
+    cancel,
+    deliver,
+    delivered_at,
+    done,
+    latest_remedy,
+    record_notice,
+    remedy,
+)
+from promisekeeper.store.queries import check, due_report, iter_promises, list_promises
+from promisekeeper.store.sentlog import last_sent_at, newly_overdue_report, record_sent
+from promisekeeper.store.stats import stats
+
+__all__ = [
+    "Session",
+    "clean_quantity",
+    "clean_text",
+    "optional_text",
+    "FORGOTTEN",
+    "CsvPromise",
+    "JsonTables",
+    "Progress",
+    "add_customer",
+    "add_promise",
+    "amend",
+    "cancel",
+    "check",
+    "check_json_sections",
+    "copy_book",
+    "customer_detail",
+    "customer_key",
+    "customer_list",
+    "deliver",
+    "delivered_at",
+    "done",
+    "due_report",
+    "export_sections",
+    "forget_customer",
+    "iter_promises",
+    "judge",
+    "last_sent_at",
+    "latest_remedy",
+    "list_promises",
+    "new_csv_customers",
+    "newly_overdue_report",
+    "prepare_csv_row",
+    "record_notice",
+    "record_sent",
+    "remedy",
+    "require_empty",
+    "section_keys",
+    "stats",
+    "view",
+    "write_csv_rows",
+    "write_json_tables",
+]

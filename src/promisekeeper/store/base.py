@@ -1,0 +1,251 @@
+"""What the store's modules share: cleaning text and quantities, loading and judging a promise, turning
+rows into views, and appending history events to the command's one change.
+
+Only the other ``store`` modules import this; outside the package the public functions of
+``promisekeeper.store`` are the only door.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from promisekeeper.db import COMMAND_KEY
+from promisekeeper.errors import BadInput, NotFound
+from promisekeeper.models import Change, Customer, Delivery, Event, Promise, Tag
+from promisekeeper.rules import assess, money_of
+from promisekeeper.views import (
+    DeliveryView,
+    EventKind,
+    EventView,
+    Fulfilment,
+    Kind,
+    Outcome,
+    PromiseView,
+    State,
+    Terms,
+)
+from promisekeeper.when import Clock, Due
+
+CHUNK = 500
+FORGOTTEN = "(forgotten customer)"
+
+
+# --- text and numbers as typed ---------------------------------------------------------------------
+
+
+def clean_text(
+    value: str | None, what: str, hint: str = 'say what was promised, e.g. "Hiking boots size 38"'
+) -> str:
+    """Required text: white space collapsed (a note keeps its lines); empty is bad input with ``hint``."""
+    if value is None or not value.strip():
+        raise BadInput(f"{what} is empty; {hint}.")
+    return " ".join(value.split()) if "\n" not in value else value.strip()
+
+
+def optional_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def clean_quantity(value: int, what: str = "The quantity") -> int:
+    if value < 1:
+        raise BadInput(f"{what} must be a whole number of at least 1, not {value}.")
+    if value > 1_000_000_000:
+        raise BadInput(f"{what} {value} is too large; the most is 1000000000.")
+    return value
+
+
+def chunks(ids: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+# --- a promise and its judgement --------------------------------------------------------------------
+
+
+def terms_of(p: Promise) -> Terms:
+    return Terms(what=p.what, quantity=p.quantity, price=money_of(p.price_minor, p.currency), due=p.due)
+
+
+def fulfilment_of(d: Delivery) -> Fulfilment:
+    return Fulfilment(at=d.at, what=d.what, quantity=d.quantity, price=money_of(d.price_minor, d.currency))
+
+
+def load_promise(session: Session, promise_id: int) -> Promise:
+    # An id beyond a 64-bit integer is no promise's (and no database could even be asked for it).
+    promise = session.get(Promise, promise_id) if 0 < promise_id < 2**63 else None
+    if promise is None:
+        raise NotFound(f"There is no promise #{promise_id}; `pk promise list` shows the ids.")
+    return promise
+
+
+def deliveries_of(session: Session, promise_id: int) -> list[Delivery]:
+    query = select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at), col(Delivery.id))
+    return list(session.exec(query).all())
+
+
+def judge(
+    terms: Terms, deliveries: Sequence[Fulfilment], *, state: str, closed_at: datetime | None, now: datetime
+) -> Outcome:
+    """``rules.assess`` for a stored promise: its ``closed_at`` is a fulfilment only in state ``fulfilled``
+    (a cancelled promise is closed too, but was never fulfilled)."""
+    return assess(
+        terms,
+        deliveries,
+        now=now,
+        closed_at=closed_at if state == State.fulfilled else None,
+        cancelled=state == State.cancelled,
+    )
+
+
+def outcome_columns(outcome: Outcome, *, fulfilled: bool) -> dict[str, Any]:
+    """The outcome columns of a promise as stored for the queries; the bulk import writes the same."""
+    kinds = set(outcome.deviation_kinds)
+    return {
+        "fulfilled_at": outcome.fulfilled_at,
+        "delivered_quantity": outcome.delivered_quantity,
+        "charged_minor": outcome.charged.minor if outcome.charged else None,
+        "charged_currency": outcome.charged.currency if outcome.charged else None,
+        "late_seconds": outcome.late_by_seconds,
+        "dev_late": "late" in kinds,
+        "dev_substituted": "substituted" in kinds,
+        "dev_price": "price" in kinds,
+        "dev_short": "short" in kinds and fulfilled,
+        "dev_excess": "excess" in kinds,
+    }
+
+
+def sync(session: Session, promise: Promise, clock: Clock) -> Outcome:
+    """Judge the promise with ``rules.assess`` and store what the queries need of that judgement."""
+    deliveries = [fulfilment_of(d) for d in deliveries_of(session, promise.id or 0)]
+    outcome = judge(
+        terms_of(promise), deliveries, state=promise.state, closed_at=promise.closed_at, now=clock.now
+    )
+    for name, value in outcome_columns(outcome, fulfilled=promise.state == State.fulfilled).items():
+        setattr(promise, name, value)
+    session.add(promise)
+    return outcome
+
+
+# --- history -----------------------------------------------------------------------------------------
+
+_CHANGE_KEY = "pk_change"
+
+
+def change_id(session: Session, at: datetime) -> int:
+    """The id of this command's change, made on its first event: one command, one change."""
+    found = session.info.get(_CHANGE_KEY)
+    if found is None:
+        change = Change(at=at, command=str(session.info.get(COMMAND_KEY) or "pk")[:64])
+        session.add(change)
+        session.flush()
+        found = session.info[_CHANGE_KEY] = change.id
+    return int(found)
+
+
+def append_event(
+    session: Session,
+    event: EventKind,
+    at: datetime,
+    /,
+    *,
+    promise_id: int | None = None,
+    customer_id: int | None = None,
+    **data: Any,
+) -> None:
+    """Append one history event: its kind and typed fields, under the command's change."""
+    session.add(
+        Event(
+            change_id=change_id(session, at),
+            promise_id=promise_id,
+            customer_id=customer_id,
+            at=at,
+            kind=str(event),
+            data=data,
+        )
+    )
+
+
+# --- views -------------------------------------------------------------------------------------------
+
+
+def views(session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False) -> list[PromiseView]:
+    """Judge a batch of promises, loading their customers, tags and deliveries in a few queries."""
+    ids = [p.id for p in promises if p.id is not None]
+    names: dict[int, str | None] = {}
+    tags: dict[int, list[str]] = defaultdict(list)
+    deliveries: dict[int, list[Delivery]] = defaultdict(list)
+    history: dict[int, list[Event]] = defaultdict(list)
+    customer_ids = sorted({p.customer_id for p in promises if p.customer_id is not None})
+    for chunk in chunks(customer_ids):
+        for cid, name in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(chunk))):
+            names[cid or 0] = name
+    for chunk in chunks(ids):
+        for t in session.exec(select(Tag).where(col(Tag.promise_id).in_(chunk)).order_by(col(Tag.tag))):
+            tags[t.promise_id].append(t.tag)
+        query = (
+            select(Delivery)
+            .where(col(Delivery.promise_id).in_(chunk))
+            .order_by(col(Delivery.at), col(Delivery.id))
+        )
+        for d in session.exec(query):
+            deliveries[d.promise_id].append(d)
+        if detail:
+            events = (
+                select(Event).where(col(Event.promise_id).in_(chunk)).order_by(col(Event.at), col(Event.id))
+            )
+            for e in session.exec(events):
+                history[e.promise_id or 0].append(e)
+    out = []
+    for p in promises:
+        pid = p.id or 0
+        outcome = judge(
+            terms_of(p),
+            [fulfilment_of(d) for d in deliveries[pid]],
+            state=p.state,
+            closed_at=p.closed_at,
+            now=clock.now,
+        )
+        out.append(
+            PromiseView(
+                id=pid,
+                kind=Kind(p.kind),
+                customer=names.get(p.customer_id) if p.customer_id is not None else None,
+                what=p.what,
+                quantity=p.quantity,
+                price=money_of(p.price_minor, p.currency),
+                due=Due(p.due, p.date_only),
+                original_due=Due(p.original_due, bool(p.original_date_only)) if p.original_due else None,
+                renegotiated=p.renegotiated,
+                staff=p.staff,
+                tags=tuple(tags[pid]),
+                note=p.note,
+                parent_id=p.parent_id,
+                created=p.created,
+                outcome=outcome,
+                remedied=p.remedied,
+                unhappy=p.unhappy,
+                deliveries=tuple(
+                    DeliveryView(d.at, d.what, d.quantity, money_of(d.price_minor, d.currency), d.note)
+                    for d in deliveries[pid]
+                )
+                if detail
+                else (),
+                history=tuple(EventView(e.at, e.kind, dict(e.data or {}), e.change_id) for e in history[pid])
+                if detail
+                else (),
+            )
+        )
+    return out
+
+
+def view(session: Session, promise_id: int, clock: Clock, *, detail: bool = False) -> PromiseView:
+    """One promise, judged at ``clock.now``; ``detail`` adds its deliveries and history."""
+    return views(session, [load_promise(session, promise_id)], clock, detail=detail)[0]

@@ -1,0 +1,338 @@
+"""The plain data that flows between the layers: the kinds, states and statuses as ``StrEnum``s, the
+judgement of a promise (``Terms``, ``Fulfilment``, ``Deviation``, ``Outcome``), and what the store
+returns (``PromiseView``, ``DueReport``, ``Tally``, ``CustomerView``, ``StatsResult``) and the history
+events (a kind and its typed fields; the sentence is made by ``words`` when shown).
+
+Nothing here imports a library beyond the standard one, so the command line can name the enums as
+option types without paying for the core at start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from promisekeeper.money import Money
+    from promisekeeper.when import Due
+
+
+class Format(StrEnum):
+    """The output formats of every printing command (``--format``)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class Kind(StrEnum):
+    delivery = "delivery"
+    callback = "callback"
+    reply = "reply"
+    followup = "followup"
+    other = "other"
+
+
+class State(StrEnum):
+    """What is stored of a promise's life; the status is computed from it and ``now``."""
+
+    active = "active"
+    fulfilled = "fulfilled"
+    cancelled = "cancelled"
+
+
+class Status(StrEnum):
+    open = "open"
+    overdue = "overdue"
+    kept = "kept"
+    deviated = "deviated"
+    cancelled = "cancelled"
+
+
+class DeviationKind(StrEnum):
+    late = "late"
+    substituted = "substituted"
+    price = "price"
+    short = "short"
+    excess = "excess"
+
+
+class StatsBy(StrEnum):
+    week = "week"
+    month = "month"
+    staff = "staff"
+    kind = "kind"
+    customer = "customer"
+
+
+class EventKind(StrEnum):
+    """The kinds of history event; each carries typed fields (see ``words.event_text`` for their sentences)."""
+
+    promised = "promised"
+    delivered = "delivered"
+    fulfilled = "fulfilled"
+    done = "done"
+    amended = "amended"
+    corrected = "corrected"
+    cancelled = "cancelled"
+    remedied = "remedied"
+    followup = "followup"
+    unhappy = "unhappy"
+    notice_drafted = "notice_drafted"
+    notice_sent = "notice_sent"
+    notified = "notified"
+    delivery_voided = "delivery_voided"
+    undone = "undone"
+    imported = "imported"
+    forgotten = "forgotten"
+    note = "note"
+
+
+KINDS = tuple(Kind)
+STATUSES = tuple(Status)
+
+
+# --- the judgement -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """What was promised. ``price`` is the total for the whole quantity (``None``: no price promised)."""
+
+    what: str
+    quantity: int
+    price: Money | None
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Fulfilment:
+    """One act of fulfilment: what was handed over, how many, what was charged (``None``: nothing)."""
+
+    at: datetime
+    what: str
+    quantity: int
+    price: Money | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One way the fulfilment differed from the promise, with its size."""
+
+    kind: DeviationKind
+    late_seconds: int | None = None
+    promised_what: str | None = None
+    delivered_what: str | None = None
+    promised_price: Money | None = None
+    charged: Money | None = None
+    promised_quantity: int | None = None
+    delivered_quantity: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The judgement of a promise at ``now``: status, deviations and the delivered totals."""
+
+    status: Status
+    deviations: tuple[Deviation, ...]
+    delivered_quantity: int
+    charged: Money | None
+    fulfilled_at: datetime | None
+    late_by_seconds: int | None
+
+    @property
+    def deviation_kinds(self) -> tuple[DeviationKind, ...]:
+        return tuple(d.kind for d in self.deviations)
+
+
+# --- what the store returns --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryView:
+    at: datetime
+    what: str
+    quantity: int
+    price: Money | None
+    note: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    """One history event as stored: its kind and typed fields; ``words.event_text`` says it."""
+
+    at: datetime
+    kind: str
+    data: dict[str, Any]
+    change_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseView:
+    """A promise as the user sees it: its terms, who, and its judgement at ``now``."""
+
+    id: int
+    kind: Kind
+    customer: str | None
+    what: str
+    quantity: int
+    price: Money | None
+    due: Due
+    original_due: Due | None
+    renegotiated: bool
+    staff: str | None
+    tags: tuple[str, ...]
+    note: str | None
+    parent_id: int | None
+    created: datetime
+    outcome: Outcome
+    remedied: bool
+    unhappy: bool
+    deliveries: tuple[DeliveryView, ...] = ()
+    history: tuple[EventView, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        return self.outcome.status
+
+
+@dataclass(frozen=True, slots=True)
+class DueReport:
+    as_of: datetime
+    until: datetime
+    overdue: list[PromiseView]
+    due: list[PromiseView]
+
+
+PROMISE_FIELDS = (
+    "id",
+    "kind",
+    "customer",
+    "what",
+    "quantity",
+    "price",
+    "currency",
+    "due",
+    "date_only",
+    "original_due",
+    "renegotiated",
+    "status",
+    "deviations",
+    "delivered_quantity",
+    "charged",
+    "fulfilled_at",
+    "late_by_seconds",
+    "staff",
+    "tags",
+    "note",
+    "parent_id",
+    "remedied",
+    "created",
+)
+"""The keys of a promise in JSON and the columns of its CSV row, in order (stable: scripts use them)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Counts over a set of promises, as SQL aggregated them."""
+
+    promises: int = 0
+    kept: int = 0
+    deviated: int = 0
+    overdue: int = 0
+    open: int = 0
+    cancelled: int = 0
+    on_time: int = 0
+    in_full: int = 0
+    at_price: int = 0
+    late: int = 0
+    late_seconds: int = 0
+    renegotiated: int = 0
+
+    @property
+    def fulfilled(self) -> int:
+        return self.kept + self.deviated
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(getattr(self, f) + getattr(other, f) for f in TALLY_FIELDS))
+
+
+TALLY_FIELDS = tuple(Tally.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    name: str | None
+    email: str | None
+    phone: str | None
+    note: str | None
+    tally: Tally
+    history: tuple[PromiseView, ...] = ()
+
+
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "note",
+    "promises",
+    "kept",
+    "deviated",
+    "overdue",
+    "open",
+    "cancelled",
+    "kept_rate",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StatsResult:
+    since: datetime | None
+    until: datetime
+    total: Tally
+    by: list[tuple[str, Tally]]
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """The track record of a set of promises: counts and the rates over the fulfilled ones."""
+
+    key: str | None
+    promises: int
+    fulfilled: int
+    kept: int
+    deviated: int
+    overdue: int
+    open: int
+    cancelled: int
+    renegotiated: int
+    kept_rate: float | None
+    on_time_rate: float | None
+    in_full_rate: float | None
+    at_price_rate: float | None
+    avg_late_seconds: int | None
+
+
+FIGURE_FIELDS = tuple(name for name in Figures.__dataclass_fields__ if name != "key")
+
+
+@dataclass(frozen=True, slots=True)
+class StatsReport:
+    since: datetime | None
+    until: datetime
+    by: StatsBy | None
+    total: Figures
+    rows: list[Figures]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    source: str
+    format: str
+    promises: int
+    deliveries: int
+    customers: int  # CSV: customers created by the import; JSON: all customers in the file
+    written: bool

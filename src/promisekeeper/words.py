@@ -1,0 +1,413 @@
+"""Every sentence a person reads, made from plain values when it is shown: verdicts, terms, history
+lines, notices, report headings, summaries.
+
+No Rich, no database. Functions take values (moments, ``Money``, counts, the shop's zone), never text
+that was already formatted, so a translation can plug in here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from promisekeeper.money import Money, format_money
+from promisekeeper.rules import deviation_from_data, money_of, moment_of
+from promisekeeper.views import (
+    Deviation,
+    DeviationKind,
+    EventKind,
+    EventView,
+    Figures,
+    ImportResult,
+    Kind,
+    Outcome,
+    PromiseView,
+    Status,
+)
+from promisekeeper.when import Due
+
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+RENEGOTIATED_MARK = "↻"
+
+
+# --- time --------------------------------------------------------------------------------------------
+
+
+def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
+    """Short human form in the shop's zone: ``Tue 24 Nov (end of day)``, ``Tue 24 Nov 17:00``.
+
+    The year is added only when ``now`` is given and the due falls in another year.
+    """
+    local = due.moment.astimezone(tz)
+    text = f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
+    if now is not None and now.astimezone(tz).year != local.year:
+        text += f" {local.year}"
+    if due.date_only:
+        return f"{text} (end of day)"
+    return f"{text} {local:%H:%M}"
+
+
+def describe_moment(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment with its year, for history and mail: ``Tue 24 Nov 2026 17:00``."""
+    local = moment.astimezone(tz)
+    return f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year} {local:%H:%M}"
+
+
+def describe_span(seconds: float) -> str:
+    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes``.
+
+    At most the two largest units (the second only when not zero), truncated to whole minutes;
+    the sign is ignored, so a lateness and an earliness read the same.
+    """
+    if math.isnan(seconds):
+        return "an unknown time"
+    if math.isinf(seconds):
+        return "forever"
+    minutes = int(abs(seconds)) // 60
+    if minutes == 0:
+        return "less than a minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
+    while parts[0][0] == 0:
+        parts.pop(0)
+    shown = [parts[0]] + [p for p in parts[1:2] if p[0]]
+    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in shown)
+
+
+def short_span(seconds: float) -> str:
+    """A compact length for table cells: ``2d 3h``, ``8h 27m``, ``45m``."""
+    minutes = int(abs(seconds)) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {mins}m" if mins else f"{hours}h"
+    return f"{mins}m"
+
+
+def due_cell(due: Due, tz: ZoneInfo, now: datetime) -> str:
+    """A date-only due shows as the day alone (it ends with the day); a moment with its time."""
+    return describe_due(due, tz, now=now).removesuffix(" (end of day)")
+
+
+# --- terms and verdicts ------------------------------------------------------------------------------
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {many or word + 's'}"
+
+
+def percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def item(what: str, quantity: int) -> str:
+    """``2 × Hiking boots``; a single item without the count."""
+    return f"{quantity} × {what}" if quantity != 1 else what
+
+
+def terms_text(
+    what: str,
+    quantity: int,
+    price: Money | None,
+    due: Due,
+    tz: ZoneInfo,
+    now: datetime,
+    *,
+    customer: str | None = None,
+) -> str:
+    """The terms as people read them: ``2 × Boots to Anna Smith for €240.00, due Tue 24 Nov (end of day)``."""
+    to = f" to {customer}" if customer else ""
+    cost = f" for {format_money(price)}" if price is not None else ""
+    return f"{item(what, quantity)}{to}{cost}, due {describe_due(due, tz, now=now)}"
+
+
+def promise_terms(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    return terms_text(p.what, p.quantity, p.price, p.due, tz, now, customer=p.customer)
+
+
+def price_text(charged: Money | None, promised: Money | None) -> str:
+    """``price €250.00 vs €240.00 promised (+€10.00)``."""
+    if promised is None:
+        return "price"
+    if charged is None:
+        return f"price: nothing charged vs {format_money(promised)} promised"
+    if charged.currency != promised.currency:
+        return f"price {format_money(charged)} vs {format_money(promised)} promised (another currency)"
+    diff = charged.amount - promised.amount
+    sign = "+" if diff >= 0 else "-"
+    return (
+        f"price {format_money(charged)} vs {format_money(promised)} promised "
+        f"({sign}{format_money(Money(abs(diff), charged.currency))})"
+    )
+
+
+def deviation_text(d: Deviation) -> str:
+    """One deviation with its size, the way the verdict and the history say it."""
+    if d.kind == DeviationKind.late and d.late_seconds is not None:
+        return f"late by {describe_span(d.late_seconds)}"
+    if d.kind == DeviationKind.price:
+        return price_text(d.charged, d.promised_price)
+    if d.kind == DeviationKind.substituted:
+        return f'substituted "{d.delivered_what}" for "{d.promised_what}"'
+    if d.kind == DeviationKind.short:
+        return f"short: {d.delivered_quantity} of {d.promised_quantity} delivered"
+    return f"excess: {d.delivered_quantity} delivered, {d.promised_quantity} promised"
+
+
+def verdict_text(outcome: Outcome) -> str:
+    """``kept``, or each deviation with its size, joined by semicolons."""
+    return deviations_text(outcome.deviations) or str(outcome.status)
+
+
+def deviations_text(deviations: Sequence[Deviation]) -> str:
+    return "; ".join(deviation_text(d) for d in deviations)
+
+
+def verdict(p: PromiseView) -> str:
+    """The verdict of a promise, or how much of a partly delivered one is still owed."""
+    if p.status in (Status.open, Status.overdue):
+        owed = p.quantity - p.outcome.delivered_quantity
+        got = p.outcome.delivered_quantity
+        return f"partial: {got} of {p.quantity} delivered, {owed} still owed ({p.status})"
+    return verdict_text(p.outcome)
+
+
+def when_words(p: PromiseView, now: datetime) -> str:
+    """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
+    fixed = ", remedied" if p.remedied else ""
+    if p.status == Status.overdue:
+        return f"overdue {short_span((now - p.due.moment).total_seconds())}{fixed}"
+    if p.status == Status.open:
+        return f"in {short_span((p.due.moment - now).total_seconds())}"
+    if p.status == Status.deviated:
+        return "deviated: " + ", ".join(p.outcome.deviation_kinds) + fixed
+    return str(p.status) + fixed
+
+
+def what_cell(p: PromiseView) -> str:
+    """The What cell: ``(callback) 2 × Boots [1 delivered]``."""
+    kind = "" if p.kind == Kind.delivery else f"({p.kind}) "
+    got = p.outcome.delivered_quantity
+    delivered = f" [{got} delivered]" if 0 < got < p.quantity else ""
+    return f"{kind}{item(p.what, p.quantity)}{delivered}"
+
+
+def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The one-line table output of a single-promise command."""
+    if verb == "add":
+        return f"Promised #{p.id}: {promise_terms(p, tz, now)}"
+    if verb in ("deliver", "done"):
+        what = "Delivered" if verb == "deliver" else "Done"
+        return f"{what} #{p.id}: {verdict(p)}"
+    if verb == "amend":
+        return f"Amended #{p.id}: {promise_terms(p, tz, now)} (renegotiated)"
+    if verb == "cancel":
+        return f"Cancelled #{p.id}: {promise_terms(p, tz, now)}"
+    if verb == "remedy":
+        return f"Remedy recorded for #{p.id} ({verdict(p)})"
+    return f"#{p.id}: {promise_terms(p, tz, now)} [{p.status}]"
+
+
+# --- history -----------------------------------------------------------------------------------------
+
+
+def _terms_of(data: Mapping[str, Any], tz: ZoneInfo, now: datetime) -> str:
+    due = Due(moment_of(data["due"]), bool(data.get("date_only")))
+    price = money_of(data.get("price_minor"), data.get("currency"))
+    return terms_text(str(data["what"]), int(data["quantity"]), price, due, tz, now)
+
+
+def _verdict_of(data: Mapping[str, Any]) -> str:
+    deviations = [deviation_from_data(d) for d in data.get("deviations") or ()]
+    return deviations_text(deviations) or str(data.get("status") or "kept")
+
+
+def _noted(text: str, note: Any) -> str:
+    return f"{text} ({note})" if note else text
+
+
+def event_text(event: EventView, tz: ZoneInfo, now: datetime) -> str:
+    """The English sentence of a history event, made from its fields in the shop's zone."""
+    d = event.data
+    kind = event.kind
+    if kind == EventKind.promised:
+        by = f" by {d['staff']}" if d.get("staff") else ""
+        return _terms_of(d, tz, now) + by
+    if kind == EventKind.delivered:
+        price = money_of(d.get("price_minor"), d.get("currency"))
+        cost = f" for {format_money(price)}" if price is not None else ""
+        at = f" on {describe_moment(moment_of(d['at']), tz)}" if d.get("at") else ""
+        return _noted(f"{item(str(d['what']), int(d['quantity']))}{cost}{at}", d.get("note"))
+    if kind == EventKind.fulfilled:
+        return _verdict_of(d)
+    if kind == EventKind.done:
+        unhappy = "; the customer is unhappy" if d.get("unhappy") else ""
+        return _noted(_verdict_of(d) + unhappy, d.get("note"))
+    if kind == EventKind.amended:
+        before, after = _terms_of(d["before"], tz, now), _terms_of(d["after"], tz, now)
+        return f"{before} → {after}; reason: {d['reason']}"
+    if kind == EventKind.cancelled:
+        return str(d.get("reason") or "cancelled")
+    if kind == EventKind.remedied:
+        prevent = f"; to prevent it: {d['prevent']}" if d.get("prevent") else ""
+        return f"{d['action']}{prevent}"
+    if kind == EventKind.followup:
+        due = Due(moment_of(d["due"]), bool(d.get("date_only")))
+        return f"follow-up #{d['followup_id']} due {describe_due(due, tz, now=now)}"
+    if kind == EventKind.unhappy:
+        return f"follow-up #{d['followup_id']}: the customer is unhappy"
+    if kind == EventKind.notice_drafted:
+        return "a notice to the customer was drafted"
+    if kind == EventKind.notified:
+        section = "as overdue" if d.get("section") == "overdue" else "as due today"
+        return f"mailed to {', '.join(d.get('recipients') or ())} {section}"
+    if kind == EventKind.forgotten:
+        return "the customer's name and contact details were erased"
+    if kind == EventKind.imported:
+        line = f", line {d['line']}" if d.get("line") else ""
+        return f"imported from {d.get('source') or 'a file'}{line}"
+    if kind == EventKind.note:
+        return str(d.get("text") or "")
+    return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
+
+
+# --- reports -----------------------------------------------------------------------------------------
+
+
+def overdue_title(count: int) -> str:
+    return f"Overdue: {count}"
+
+
+def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int) -> str:
+    return f"Due until {describe_due(until, tz, now=now)}: {count}"
+
+
+def nothing_due(until: Due, tz: ZoneInfo, now: datetime) -> str:
+    return f"Nothing overdue and nothing due until {describe_due(until, tz, now=now)}."
+
+
+def stats_summary(t: Figures, since: datetime | None, tz: ZoneInfo) -> tuple[str, str]:
+    """The headline of ``pk stats``: the count (shown bold) and the rest of the sentence."""
+    period = f"since {since.astimezone(tz):%a %d %b %Y}" if since else "all time"
+    late = f"; late ones by {describe_span(t.avg_late_seconds)} on average" if t.avg_late_seconds else ""
+    return plural(t.promises, "promise"), (
+        f" ({period}): {t.fulfilled} fulfilled — {t.kept} kept, {t.deviated} deviated; "
+        f"{t.overdue} overdue, {t.cancelled} cancelled, {t.renegotiated} renegotiated{late}."
+    )
+
+
+def no_stats(since: datetime | None, tz: ZoneInfo) -> str:
+    period = f"since {since.astimezone(tz):%a %d %b %Y}" if since else "all time"
+    return f"No promises settled or due {period}."
+
+
+def track_record(t: Figures) -> str:
+    return (
+        f"{plural(t.promises, 'promise')}: {t.kept} kept, {t.deviated} deviated, {t.overdue} overdue, "
+        f"{t.open} open, {t.cancelled} cancelled; kept rate {percent(t.kept_rate)}"
+    )
+
+
+def import_summary(r: ImportResult) -> str:
+    if r.format == "json":
+        what = (
+            f"{plural(r.promises, 'promise')} with their whole history, "
+            f"{plural(r.deliveries, 'delivery', 'deliveries')} and {plural(r.customers, 'customer')}"
+        )
+    else:
+        new = "customer" if r.customers == 1 else "customers"
+        what = f"{plural(r.promises, 'promise')} ({r.deliveries} with a delivery) and {r.customers} new {new}"
+    if r.written:
+        return f"Imported {what} from {r.source}."
+    return f"{r.source} is valid: {what} would be imported; nothing was written (--dry-run)."
+
+
+# --- the honest notice -------------------------------------------------------------------------------
+
+
+def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo) -> str:
+    if d.kind == DeviationKind.late and d.late_seconds is not None and p.outcome.fulfilled_at is not None:
+        when = p.outcome.fulfilled_at.astimezone(tz)
+        day = f"{DAY_NAMES[when.weekday()]} {when.day:02d} {MONTH_NAMES[when.month - 1]}"
+        return f"We delivered on {day} at {when:%H:%M}, {describe_span(d.late_seconds)} late."
+    if d.kind == DeviationKind.substituted:
+        return f"We gave you {d.delivered_what} instead of {d.promised_what}."
+    if d.kind == DeviationKind.price and d.promised_price is not None:
+        if d.charged is None:
+            return f"We did not charge the {format_money(d.promised_price)} we agreed."
+        if d.charged.currency != d.promised_price.currency:
+            agreed = format_money(d.promised_price)
+            return f"We charged {format_money(d.charged)} instead of the {agreed} we agreed."
+        diff = Money(abs(d.charged.amount - d.promised_price.amount), d.charged.currency)
+        more = "more" if d.charged.amount > d.promised_price.amount else "less"
+        return (
+            f"We charged you {format_money(d.charged)} instead of the {format_money(d.promised_price)} "
+            f"we agreed: {format_money(diff)} {more} than promised."
+        )
+    if d.kind == DeviationKind.short:
+        return f"We delivered only {d.delivered_quantity} of the {d.promised_quantity} we promised."
+    if d.kind == DeviationKind.excess:
+        return f"We delivered {d.delivered_quantity} where you asked for {d.promised_quantity}."
+    return ""
+
+
+def nothing_to_notice(p: PromiseView) -> str:
+    return (
+        f"Promise #{p.id} is {p.status} with nothing late, changed or wrong; "
+        "there is nothing to tell the customer."
+    )
+
+
+def notice_text(
+    p: PromiseView,
+    *,
+    shop: str,
+    tz: ZoneInfo,
+    now: datetime,
+    remedy: tuple[str, str | None] | None = None,
+) -> str:
+    """The plain message to the customer for a late, changed or deviated promise: no hedging.
+
+    What was promised, what happened, the new date or the remedy, and an apology.
+    """
+    greeting = f"Dear {p.customer}," if p.customer else "Hello,"
+    original = p.original_due or p.due
+    price = f" for {format_money(p.price)}" if p.price else ""
+    created = p.created.astimezone(tz)
+    lines = [
+        greeting,
+        "",
+        f"On {DAY_NAMES[created.weekday()]} {created.day:02d} {MONTH_NAMES[created.month - 1]} "
+        f"we promised you {item(p.what, p.quantity)}{price} by {describe_due(original, tz, now=now)}.",
+    ]
+    happened: list[str] = []
+    if p.status == Status.overdue:
+        late = describe_span((now - p.due.moment).total_seconds())
+        got = p.outcome.delivered_quantity
+        part = f" We have delivered {got} of {p.quantity} so far." if got else ""
+        happened.append(f"We have not kept that promise: it is {late} overdue.{part}")
+    for d in p.outcome.deviations:
+        if d.kind == DeviationKind.short and p.status == Status.overdue:
+            continue
+        happened.append(_what_happened(d, p, tz))
+    if p.renegotiated and p.status in (Status.open, Status.overdue):
+        happened.append(f"As we agreed with you, the new date is {describe_due(p.due, tz, now=now)}.")
+    elif p.renegotiated and p.original_due is not None:
+        happened.append(f"We moved the date to {describe_due(p.due, tz, now=now)}, as agreed with you.")
+    if p.unhappy:
+        happened.append("You told us you are not satisfied, and you are right to expect better.")
+    lines += ["", *[h for h in happened if h]]
+    if remedy:
+        action, prevent = remedy
+        lines += ["", f"To put it right: {action}" + (f" So it does not happen again: {prevent}" if prevent else "")]
+    elif p.status == Status.overdue:
+        lines += ["", "We will tell you the day it is ready, and we will keep that date."]
+    lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
+    return "\n".join(lines) + "\n"
