@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from promisekeeper import exchange, store
+from promisekeeper import exchange, store, words
+from promisekeeper.store import bulk
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
+from promisekeeper.views import PromiseView
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url
 
@@ -106,7 +108,7 @@ def import_bytes(db: Database, data: bytes, clock: Clock, *, source: str = "in.c
         return exchange.write_import(s, plan, clock=clock)
 
 
-def views(db: Database, clock: Clock) -> list[store.PromiseView]:
+def views(db: Database, clock: Clock) -> list[PromiseView]:
     with db.session(write=False) as s:
         ids = [p.id for p in store.list_promises(s, clock=clock)]
         return [store.view(s, pid, clock, detail=True) for pid in ids]
@@ -134,7 +136,7 @@ def test_json_round_trip_reproduces_everything(db: Database, other_db: Database,
     assert export_json(other_db, clock) == first
     doc = json.loads(first)
     assert doc["format"] == "promisekeeper"
-    assert doc["version"] == 1
+    assert doc["version"] == exchange.FORMAT_VERSION == 2
     for key in ("customers", "promises", "deliveries", "history", "remedies", "sent_reports", "sent_items"):
         assert doc[key], f"{key} is missing or empty"
     assert doc["promises"][0]["tags"] == ["boots", "urgent"]
@@ -168,7 +170,7 @@ def test_json_into_a_database_that_holds_data_is_refused(db: Database, clock: Cl
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d.update(version=2), "newer pk"),
+        (lambda d: d.update(version=exchange.FORMAT_VERSION + 1), "newer pk"),
         (lambda d: d.update(format="other"), "not a promisekeeper export"),
         (lambda d: d.update(gifts=[]), 'unknown section "gifts"'),
         (lambda d: d["promises"][0].update(colour="red"), 'promises\\[0\\] has an unknown field "colour"'),
@@ -242,8 +244,9 @@ def test_csv_rows_with_deliveries_are_judged_by_the_rules(db: Database, clock: C
     assert got["Jacket M"].outcome.late_by_seconds == 2 * 86400
     assert got["Socks"].outcome.charged == eur("30")
     assert got["Call back"].kind == "callback"
-    assert [(e.event, e.at) for e in got["Boots"].history] == [("imported", clock.now)]
-    assert "(from till.csv, line 2)" in (got["Boots"].history[0].detail or "")
+    assert [(e.kind, e.at) for e in got["Boots"].history] == [("imported", clock.now)]
+    assert got["Boots"].history[0].data == {"source": "till.csv", "line": 2}
+    assert words.event_text(got["Boots"].history[0], clock.tz, clock.now) == "imported from till.csv, line 2"
     with db.session(write=False) as s:
         broken = [v.what for v in store.check(s, clock=clock)]
     assert sorted(broken) == ["Jacket M", "Old promise", "Rope", "Socks", "Stove", "Tent"]
@@ -454,5 +457,5 @@ def test_a_csv_row_fills_every_column_of_a_promise() -> None:
     from promisekeeper.models import Promise
 
     columns = {c.name for c in Promise.__table__.columns}  # type: ignore[attr-defined]
-    assert {"id", "customer_id", *exchange._RECORD_FIELDS} == columns
-    assert len(set(exchange._RECORD_FIELDS)) == len(exchange._RECORD_FIELDS)
+    assert {"id", "customer_id", *bulk._RECORD_FIELDS} == columns
+    assert len(set(bulk._RECORD_FIELDS)) == len(bulk._RECORD_FIELDS)

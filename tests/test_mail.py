@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from promisekeeper import mail, store
+from promisekeeper import mail, store, words
 from promisekeeper.config import SmtpSettings
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
+from promisekeeper.views import DueReport
 from promisekeeper.when import Clock, parse_when
 
 SHOP = "Trailhead Outfitters"
@@ -30,7 +31,7 @@ def _add(db: Database, clock: Clock, what: str, due: str, **kw: object) -> int:
 
 
 @pytest.fixture
-def report(db: Database, clock: Clock) -> store.DueReport:
+def report(db: Database, clock: Clock) -> DueReport:
     """Two overdue (one with hostile text everywhere a person types) and one due today."""
     _add(
         db,
@@ -49,7 +50,7 @@ def report(db: Database, clock: Clock) -> store.DueReport:
         return store.due_report(session, clock=clock)
 
 
-def _message(report: store.DueReport, clock: Clock, **kw: object) -> EmailMessage:
+def _message(report: DueReport, clock: Clock, **kw: object) -> EmailMessage:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop=SHOP)
     return mail.build_message(report, who, shop=SHOP, tz=clock.tz, **kw)  # type: ignore[arg-type]
 
@@ -89,7 +90,7 @@ class _Tags(HTMLParser):
 
 
 def test_the_message_is_multipart_alternative_with_text_then_html(
-    report: store.DueReport, clock: Clock
+    report: DueReport, clock: Clock
 ) -> None:
     message = _parse(_message(report, clock))
     assert message.get_content_type() == "multipart/alternative"
@@ -102,7 +103,7 @@ def test_the_message_is_multipart_alternative_with_text_then_html(
     assert message["Message-ID"].endswith("@trailhead.example>")
 
 
-def test_the_text_part_is_the_due_table_aligned_and_plain(report: store.DueReport, clock: Clock) -> None:
+def test_the_text_part_is_the_due_table_aligned_and_plain(report: DueReport, clock: Clock) -> None:
     text, _ = _parts(_parse(_message(report, clock)))
     assert "\x1b" not in text
     lines = text.splitlines()
@@ -122,7 +123,7 @@ def test_the_text_part_is_the_due_table_aligned_and_plain(report: store.DueRepor
     assert all(len(line) <= 100 for line in lines if not line.startswith("As of"))
 
 
-def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: store.DueReport, clock: Clock) -> None:
+def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: DueReport, clock: Clock) -> None:
     _, page = _parts(_parse(_message(report, clock)))
     tags = _Tags()
     tags.feed(page)
@@ -142,7 +143,7 @@ def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: store.DueR
     assert "<style" not in page  # inline styles only: mail clients drop style sheets
 
 
-def test_customer_and_staff_text_is_escaped_in_html(report: store.DueReport, clock: Clock) -> None:
+def test_customer_and_staff_text_is_escaped_in_html(report: DueReport, clock: Clock) -> None:
     _, page = _parts(_parse(_message(report, clock)))
     assert "<script>" not in page
     assert "<i>" not in page
@@ -150,7 +151,7 @@ def test_customer_and_staff_text_is_escaped_in_html(report: store.DueReport, clo
     assert "&lt;i&gt;Sam&lt;/i&gt;&amp;Co" in page
 
 
-def test_typed_text_never_reaches_a_header(report: store.DueReport, clock: Clock) -> None:
+def test_typed_text_never_reaches_a_header(report: DueReport, clock: Clock) -> None:
     raw = _message(report, clock, subject="Morning\r\nBcc: evil@example.com").as_bytes()
     head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
     names = [line.split(":", 1)[0] for line in head.split("\r\n") if line and not line[0].isspace()]
@@ -170,7 +171,7 @@ def test_typed_text_never_reaches_a_header(report: store.DueReport, clock: Clock
     assert "evil" not in str(message["To"])
 
 
-def test_a_shop_name_with_a_line_break_stays_one_header(report: store.DueReport, clock: Clock) -> None:
+def test_a_shop_name_with_a_line_break_stays_one_header(report: DueReport, clock: Clock) -> None:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Shop\r\nBcc: x@y.z")
     message = _parse(mail.build_message(report, who, shop="Shop\r\nBcc: x@y.z", tz=clock.tz))
     assert message["Subject"] == "Shop Bcc: x@y.z: 2 overdue, 1 due today"
@@ -178,7 +179,7 @@ def test_a_shop_name_with_a_line_break_stays_one_header(report: store.DueReport,
     assert message["From"].addresses[0].display_name == "Shop Bcc: x@y.z"
 
 
-def test_non_ascii_shop_name_is_encoded_in_the_subject(report: store.DueReport, clock: Clock) -> None:
+def test_non_ascii_shop_name_is_encoded_in_the_subject(report: DueReport, clock: Clock) -> None:
     who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop="Bergsport Müller")
     message = mail.build_message(report, who, shop="Bergsport Müller", tz=clock.tz)
     raw = message.as_bytes().split(b"\r\n\r\n", 1)[0]
@@ -218,7 +219,7 @@ def test_a_quiet_day_says_so(db: Database, clock: Clock) -> None:
     assert "<table" not in page
 
 
-def test_only_new_says_since_when(report: store.DueReport, clock: Clock) -> None:
+def test_only_new_says_since_when(report: DueReport, clock: Clock) -> None:
     message = _parse(_message(report, clock, only_new=True, since=clock.now.replace(hour=8)))
     assert message["Subject"] == "Trailhead Outfitters: 2 newly overdue"
     text, page = _parts(message)
@@ -227,7 +228,7 @@ def test_only_new_says_since_when(report: store.DueReport, clock: Clock) -> None
     assert "Newly overdue: 2" in page
 
 
-def test_seven_bit_copy_for_old_servers(report: store.DueReport, clock: Clock) -> None:
+def test_seven_bit_copy_for_old_servers(report: DueReport, clock: Clock) -> None:
     message = _message(report, clock)
     clean = mail.seven_bit(message)
     assert clean.as_bytes().isascii()
@@ -349,4 +350,5 @@ def test_the_sent_log_drives_only_new(db: Database, clock: Clock) -> None:
         assert store.last_sent_at(session) == clock.now
         assert [p.id for p in store.newly_overdue_report(session, clock=evening).overdue] == [today]
         events = store.view(session, old, evening, detail=True).history
-    assert (events[-1].event, events[-1].detail) == ("notified", "mailed to owner@example.com as overdue")
+    said = words.event_text(events[-1], clock.tz, clock.now)
+    assert (events[-1].kind, said) == ("notified", "mailed to owner@example.com as overdue")

@@ -22,12 +22,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from promisekeeper import db as db_module
 from promisekeeper import store
 from promisekeeper.db import PG_WRITE_LOCK, Database
 from promisekeeper.errors import BadInput, StorageError
 from promisekeeper.models import SCHEMA_VERSION
 from promisekeeper.money import Money
+from promisekeeper.views import StatsBy
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url
 
@@ -217,46 +217,20 @@ def _raise(session: Session, sqlstate: str) -> None:
     )
 
 
-@pytest.mark.parametrize("sqlstate", ["40001", "40P01"], ids=["serialization_failure", "deadlock"])
-def test_a_transaction_the_server_aborts_is_replayed_whole(
-    pg_target: str, clock: Clock, sqlstate: str
-) -> None:
+def test_a_server_error_gives_exit_4_and_writes_nothing(pg_target: str, clock: Clock) -> None:
     db = Database(pg_target)
-    attempts: list[int] = []
-
-    def work(session: Session) -> int:
-        pid = store.add_promise(session, clock=clock, what="Boots", due=Due(clock.now, False), customer="Ann")
-        attempts.append(pid)
-        if len(attempts) < 3:
-            _raise(session, sqlstate)
-        return pid
-
-    pid = db.run(work)
-    assert len(attempts) == 3
-    sql = SQL(pg_target)
-    assert sql.rows("SELECT id FROM promise") == [(pid,)]
-    assert sql.count("customer") == 1
-    assert sql.count("event") == 1
-
-
-def test_other_errors_are_not_replayed_and_give_exit_4(pg_target: str, clock: Clock) -> None:
-    db = Database(pg_target)
-    attempts: list[int] = []
-
-    def work(session: Session) -> None:
-        attempts.append(1)
+    with pytest.raises(StorageError) as caught, db.session() as session:
+        store.add_promise(session, clock=clock, what="Boots", due=Due(clock.now, False))
         _raise(session, "22012")
-
-    with pytest.raises(StorageError) as caught:
-        db.run(work)
-    assert attempts == [1]
     assert caught.value.exit_code == 4
+    assert SQL(pg_target).count("promise") == 0
 
 
-def test_a_server_that_keeps_aborting_gives_up_with_one_sentence(pg_target: str) -> None:
+@pytest.mark.parametrize("sqlstate", ["40001", "40P01"], ids=["serialization_failure", "deadlock"])
+def test_a_transaction_the_server_aborts_is_one_sentence(pg_target: str, sqlstate: str) -> None:
     db = Database(pg_target)
-    with pytest.raises(StorageError, match=r"was busy with other tills' changes .*; try again\.$"):
-        db.run(lambda s: _raise(s, "40001"))
+    with pytest.raises(StorageError, match=r"was busy with other tills' changes .*; try again\.$"), db.session() as s:
+        _raise(s, sqlstate)
 
 
 # --- the server's errors as one sentence -----------------------------------------------------------------
@@ -308,25 +282,6 @@ def test_money_is_stored_in_minor_units_and_moments_in_utc(pg_target: str, clock
     ]
 
 
-def test_an_older_schema_is_upgraded_in_place_on_either_engine(
-    db_target: str, clock: Clock, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with Database(db_target).session() as s:
-        store.add_promise(s, clock=clock, what="Boots", due=Due(clock.now, False))
-
-    def add_column(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("ALTER TABLE promise ADD COLUMN pk_test_extra INTEGER DEFAULT 7")
-
-    monkeypatch.setattr(db_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(db_module.MIGRATIONS, SCHEMA_VERSION, add_column)
-    done = Database(db_target).upgrade()
-    assert (done.before, done.after) == (SCHEMA_VERSION, SCHEMA_VERSION + 1)
-    sql = SQL(db_target)
-    assert sql.rows("SELECT what, pk_test_extra FROM promise") == [("Boots", 7)]
-    assert sql.rows("SELECT value FROM pk_meta WHERE key = 'schema_version'") == [(str(SCHEMA_VERSION + 1),)]
-    assert Database(db_target).upgrade().before == SCHEMA_VERSION + 1  # the second time: nothing to do
-
-
 # --- moving a book: pk db copy ---------------------------------------------------------------------------
 
 
@@ -371,7 +326,7 @@ def _everything(target: str, clock: Clock) -> tuple[Any, ...]:
         return (
             [store.view(s, v.id, clock, detail=True) for v in views],
             store.customer_list(s, clock=clock),
-            store.stats(s, clock=clock, by="customer"),
+            store.stats(s, clock=clock, by=StatsBy.customer),
         )
 
 
@@ -380,14 +335,14 @@ def test_a_book_is_copied_whole_with_its_ids_into_an_empty_database(
 ) -> None:
     source = str(tmp_path / "till.db")
     _book(source, clock)
-    counts = db_module.copy_database(source, db_target)
+    counts = store.copy_book(source, db_target)
     assert counts["promise"] == 5
     assert counts["promise_tag"] == 2
     assert _everything(db_target, clock) == _everything(source, clock)
     with Database(db_target).session() as s:  # the ids go on where the source's ended
         assert store.add_promise(s, clock=clock, what="Socks", due=Due(clock.now, False)) == 6
     with pytest.raises(BadInput, match="already holds promises"):
-        db_module.copy_database(source, db_target)
+        store.copy_book(source, db_target)
 
 
 @needs_pk

@@ -131,7 +131,7 @@ def test_eight_tills_adding_at_once_lose_nothing(tmp_path: Path) -> None:
         ids = [r[0] for r in conn.execute("SELECT id FROM promise ORDER BY id")]
         whats = {r[0] for r in conn.execute("SELECT what FROM promise")}
         customers = conn.execute("SELECT count(*) FROM customer").fetchone()[0]
-        events = conn.execute("SELECT count(*) FROM event WHERE event = 'promised'").fetchone()[0]
+        events = conn.execute("SELECT count(*) FROM event WHERE kind = 'promised'").fetchone()[0]
     assert ids == list(range(1, 121))
     assert whats == {f"till {t} item {i}" for t in range(8) for i in range(15)}
     assert customers == 4

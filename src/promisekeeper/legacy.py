@@ -6,6 +6,8 @@ promise row's own values (its staff, customer, terms, deliveries and remedies), 
 holding ``" for €5"`` or a reason holding ``" → "`` is not misread. Whatever cannot be read back with
 certainty becomes a ``note`` event holding the original text: nothing is lost, nothing is guessed.
 
+The fields are the ones the store writes for each kind (a deviation's as ``rules.deviation_data``
+writes them, ``None`` fields left out); moments are ISO 8601 in UTC, money is minor units and a code.
 The sentence forms are frozen here as release 1 wrote them (money symbols, date and span wording), so
 later changes to ``words``/``money`` cannot break the reading of old books. Plain Python: no database.
 """
@@ -86,7 +88,7 @@ def parse_event(
     if reader is not None and detail is not None:
         try:
             return reader(detail, at.astimezone(ZoneInfo(row.tz)), row)
-        except _Unsure:
+        except (_Unsure, ValueError, OverflowError):  # not certain, or a day beyond the calendar
             pass
     return "note", {"text": detail, "event": event}
 
@@ -128,6 +130,9 @@ _DUE = re.compile(
     r" (?:(?P<eod>\(end of day\))|(?P<h>\d{2}):(?P<m>\d{2}))"
 )
 _SPAN = r"less than a minute|\d+ (?:day|hour|minute)s?(?: \d+ (?:hour|minute)s?)?"
+_LATE = re.compile(rf"late by (?P<span>{_SPAN})")
+_SHORT = re.compile(r"short: (?P<got>\d+) of (?P<owed>\d+) delivered")
+_EXCESS = re.compile(r"excess: (?P<got>\d+) delivered, (?P<owed>\d+) promised")
 _QTY = re.compile(r"(?P<n>\d+) × (?P<rest>.+)", re.S)
 _PRICE_SUFFIX = re.compile(rf"(?P<rest>.+) for (?P<money>{_MONEY})", re.S)
 
@@ -307,6 +312,29 @@ def _strip_suffix(text: str, suffix: str | None) -> str:
     return text[: -len(suffix)]
 
 
+def _strip_staff(text: str, row: LegacyPromise) -> str:
+    """Without its `` by {staff}`` ending, also where forgetting the customer scrubbed the staff's name.
+
+    Forgetting replaced the customer's name anywhere in the sentence, the staff's name included when
+    it holds it (a clerk buying for himself): ``by (forgotten customer)`` is the staff's name if the
+    staff's name reads so with each ``(forgotten customer)`` standing for one and the same text.
+    """
+    if not row.staff or text.endswith(f" by {row.staff}"):
+        return _strip_suffix(text, f" by {row.staff}" if row.staff else None)
+    if row.customer != FORGOTTEN:
+        raise _Unsure
+    for m in reversed(list(re.finditer(" by ", text))):
+        shown = text[m.end() :]
+        pieces = shown.split(FORGOTTEN)
+        if len(pieces) < 2:
+            continue
+        pattern = "(.+)".join(re.escape(p) for p in pieces)
+        found = re.fullmatch(pattern, row.staff, re.IGNORECASE | re.S)
+        if found is not None and len({g.casefold() for g in found.groups()}) == 1 and m.start() > 0:
+            return text[: m.start()]
+    raise _Unsure
+
+
 def _deviation(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -334,7 +362,7 @@ def _verdict(text: str, row: LegacyPromise) -> tuple[str, list[dict[str, Any]], 
 
 
 def _late(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], int] | None:
-    m = re.compile(rf"late by (?P<span>{_SPAN})").match(text, pos)
+    m = _LATE.match(text, pos)
     if m is None:
         return None
     # Lateness is shown in minutes at most two units deep; the row holds the exact seconds.
@@ -369,7 +397,9 @@ def _price(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], int
     m = _NOTHING_CHARGED.match(text, pos)
     if m is not None:
         promised = _parse_money(m["promised"])
-        return _deviation(kind="price", promised_price_minor=promised[0], currency=promised[1]), m.end()
+        return _deviation(
+            kind="price", promised_price_minor=promised[0], promised_price_currency=promised[1]
+        ), m.end()
     m = _PRICE_TEXT.match(text, pos)
     if m is None:
         raise _Unsure
@@ -385,7 +415,7 @@ def _price(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], int
     fields = _deviation(
         kind="price",
         promised_price_minor=promised[0],
-        currency=promised[1],
+        promised_price_currency=promised[1],
         charged_minor=charged[0],
         charged_currency=charged[1],
     )
@@ -393,10 +423,10 @@ def _price(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], int
 
 
 def _quantity(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], int] | None:
-    m = re.compile(r"short: (?P<got>\d+) of (?P<owed>\d+) delivered").match(text, pos)
+    m = _SHORT.match(text, pos)
     kind = "short"
     if m is None:
-        m = re.compile(r"excess: (?P<got>\d+) delivered, (?P<owed>\d+) promised").match(text, pos)
+        m = _EXCESS.match(text, pos)
         kind = "excess"
     if m is None:
         return None
@@ -409,7 +439,7 @@ def _quantity(text: str, pos: int, row: LegacyPromise) -> tuple[dict[str, Any], 
 
 def _promised(text: str, ref: datetime, row: LegacyPromise) -> tuple[str, dict[str, Any]]:
     """``{terms}[ to {customer}][ by {staff}]``."""
-    text = _strip_suffix(text, f" by {row.staff}" if row.staff else None)
+    text = _strip_staff(text, row)
     text = _strip_suffix(text, f" to {row.customer}" if row.customer else None)
     terms = _terms(text, ref, row, exact=not row.renegotiated)
     return "promised", {

@@ -91,7 +91,7 @@ def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False, now: dat
             for d in p.deliveries
         ]
         out["history"] = [
-            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown), "data": e.data}
+            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown, customer=p.customer), "data": e.data}
             for e in p.history
         ]
     return out
@@ -335,7 +335,7 @@ class TableRenderer:
         history.add_column("Event", no_wrap=True)
         history.add_column("Detail", overflow="fold")
         for e in p.history:
-            history.add_row(_local(e.at, tz), e.kind, words.event_text(e, tz, now))
+            history.add_row(_local(e.at, tz), e.kind, words.event_text(e, tz, now, customer=p.customer))
         self.console.print(history)
 
     def due(self, report: DueReport) -> None:

@@ -233,13 +233,17 @@ def _noted(text: str, note: Any) -> str:
     return f"{text} ({note})" if note else text
 
 
-def event_text(event: EventView, tz: ZoneInfo, now: datetime) -> str:
-    """The English sentence of a history event, made from its fields in the shop's zone."""
+def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str | None = None) -> str:
+    """The English sentence of a history event, made from its fields in the shop's zone.
+
+    ``customer`` is the promise's customer as known now (an event keeps no name: names can be erased).
+    """
     d = event.data
     kind = event.kind
     if kind == EventKind.promised:
+        to = f" to {customer}" if customer else ""
         by = f" by {d['staff']}" if d.get("staff") else ""
-        return _terms_of(d, tz, now) + by
+        return _terms_of(d, tz, now) + to + by
     if kind == EventKind.delivered:
         price = money_of(d.get("price_minor"), d.get("currency"))
         cost = f" for {format_money(price)}" if price is not None else ""

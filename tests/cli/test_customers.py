@@ -199,7 +199,7 @@ def test_notice_for_a_late_delivery_says_what_happened_and_records_it(pk: Pk, pk
     )
     for hedge in ("unfortunately", "may have", "might", "perhaps", "inconvenience"):
         assert hedge not in text.lower()
-    assert pkj("promise", "show", "1")["history"][-1]["event"] == "notice"
+    assert pkj("promise", "show", "1")["history"][-1]["event"] == "notice_drafted"
 
 
 def test_notice_for_a_renegotiated_promise_gives_the_new_date(pk: Pk) -> None:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
-from promisekeeper import db as dbmod
+from promisekeeper.models import SCHEMA_VERSION
 from tests.cli.conftest import Pk
 from tests.conftest import SQL
 
@@ -351,19 +351,15 @@ def test_backup_to_a_folder_that_does_not_exist_is_exit_4(pk: Pk, tmp_path: Path
     assert result.stderr.count("\n") == 1
 
 
-def add_an_index(conn: sa.Connection) -> None:
-    """A stand-in for the next real migration (this schema → the next): it adds an index."""
-    conn.exec_driver_sql("CREATE INDEX ix_pk_test_next_migration ON promise (created)")
-
-
-NOW_AT = dbmod.SCHEMA_VERSION  # the schema this pk writes
+NOW_AT = SCHEMA_VERSION  # the schema this pk writes
 NEXT = NOW_AT + 1
+RELEASE1_BOOK = Path(__file__).parents[1] / "data" / "release1" / "book.sql"
 
 
-def become_next_version(monkeypatch: pytest.MonkeyPatch, migration: object = add_an_index) -> None:
-    """Make this pk the next version: one schema further, with one more migration to get there."""
-    monkeypatch.setattr(dbmod, "SCHEMA_VERSION", NEXT)
-    monkeypatch.setattr(dbmod, "MIGRATIONS", {**dbmod.MIGRATIONS, NOW_AT: migration})
+def release1_book(path: str) -> None:
+    """A real book written by the first release (schema 1, history as prose), at ``path``."""
+    with sqlite3.connect(path) as conn:
+        conn.executescript(RELEASE1_BOOK.read_text(encoding="utf-8"))
 
 
 def indexes(path: str) -> set[str]:
@@ -377,65 +373,50 @@ def schema_version(path: str) -> str:
 
 
 @pytest.mark.sqlite_only
-def test_an_older_database_is_backed_up_then_upgraded_on_first_use(
-    pk: Pk, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    busy_shop(pk)  # the database at this version's schema, with data in it
-    before = everything(pk)
+def test_an_older_database_is_backed_up_then_upgraded_on_first_use(pk: Pk, cli_env: dict[str, str]) -> None:
     path = cli_env["PK_DB"]
-    become_next_version(monkeypatch)
-    assert everything(pk) == before
-    assert schema_version(path) == str(NEXT)
-    assert "ix_pk_test_next_migration" in indexes(path)
-    (backup,) = Path(path).parent.glob(f"{Path(path).name}.v{NOW_AT}-*.bak")
-    assert schema_version(str(backup)) == str(NOW_AT)
-    assert "ix_pk_test_next_migration" not in indexes(str(backup))
-    assert count({}, "promise", str(backup)) == 10
+    release1_book(path)
+    promises = count({}, "promise", path)
+    listed = pk("promise", "list", "--json")
+    assert listed.exit_code == 0, listed.stderr
+    assert len(json.loads(listed.stdout)) == promises
+    assert schema_version(path) == str(NOW_AT)
+    (backup,) = Path(path).parent.glob(f"{Path(path).name}.v1-*.bak")
+    assert schema_version(str(backup)) == "1"
+    assert count({}, "promise", str(backup)) == promises
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert "ix_event_change_id" in indexes(path)
 
 
 @pytest.mark.sqlite_only
-def test_pk_db_upgrade_says_what_it_did(
-    pk: Pk, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_pk_db_upgrade_says_what_it_did(pk: Pk, cli_env: dict[str, str], tmp_path: Path) -> None:
     path = cli_env["PK_DB"]
     created = pk("db", "upgrade")
     assert created.stdout == f"Created {path} at schema {NOW_AT}.\n"
-    pk("promise", "add", "Boots", "-c", "Anna", "-d", "tue")
     assert pk("db", "upgrade").stdout == f"{path} is up to date (schema {NOW_AT}).\n"
-    become_next_version(monkeypatch)
-    upgraded = pk("db", "upgrade")
+    old = str(tmp_path / "old.db")
+    release1_book(old)
+    upgraded = pk("db", "upgrade", env={"PK_DB": old})
     assert upgraded.exit_code == 0, upgraded.stderr
-    (backup,) = Path(path).parent.glob(f"{Path(path).name}.v{NOW_AT}-*.bak")
-    assert (
-        upgraded.stdout
-        == f"Upgraded {path} from schema {NOW_AT} to {NEXT}; the old one is kept at {backup}.\n"
-    )
-    assert schema_version(path) == str(NEXT)
-    assert pk("db", "upgrade").stdout == f"{path} is up to date (schema {NEXT}).\n"
+    (backup,) = tmp_path.glob("old.db.v1-*.bak")
+    assert upgraded.stdout == f"Upgraded {old} from schema 1 to {NOW_AT}; the old one is kept at {backup}.\n"
+    assert pk("db", "upgrade", env={"PK_DB": old}).stdout == f"{old} is up to date (schema {NOW_AT}).\n"
 
 
 @pytest.mark.sqlite_only
-def test_a_failing_migration_leaves_the_database_as_it_was(
-    pk: Pk, cli_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    pk("promise", "add", "Boots", "-c", "Anna", "-d", "tue")
-
-    def half_done(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("CREATE INDEX ix_pk_test_next_migration ON promise (created)")
-        conn.exec_driver_sql("UPDATE promise SET what = 'changed'")
-        conn.exec_driver_sql("ALTER TABLE no_such_table ADD COLUMN x INTEGER")
-
-    become_next_version(monkeypatch, half_done)
+def test_a_failing_upgrade_leaves_the_database_as_it_was(pk: Pk, cli_env: dict[str, str]) -> None:
+    path = cli_env["PK_DB"]
+    release1_book(path)
+    with sqlite3.connect(path) as conn:  # damaged: an event that names a promise that is not there
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DROP TABLE remedy")
+    before = count({}, "event", path)
     result = pk("due")
     assert result.exit_code == 4
     assert result.stderr.startswith("pk: The database")
     assert result.stderr.count("\n") == 1
-    path = cli_env["PK_DB"]
-    assert schema_version(path) == str(NOW_AT)
-    assert "ix_pk_test_next_migration" not in indexes(path)
-    with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT what FROM promise").fetchall() == [("Boots",)]
+    assert schema_version(path) == "1"
+    assert count({}, "event", path) == before
 
 
 @pytest.mark.sqlite_only
@@ -449,7 +430,3 @@ def test_a_newer_database_is_refused_by_upgrade_too(pk: Pk, cli_env: dict[str, s
         f"pk: The database {cli_env['PK_DB']} was written by a newer promisekeeper "
         f"(schema {NEXT + 1}, this one knows {NOW_AT}); upgrade pk.\n"
     )
-
-
-def test_migrations_are_numbered_without_gaps() -> None:
-    assert sorted(dbmod.MIGRATIONS) == list(range(1, dbmod.SCHEMA_VERSION))

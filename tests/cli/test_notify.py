@@ -267,7 +267,7 @@ def _morning(pk: Pk) -> None:
 
 
 def _notified(db_sql: SQL) -> int:
-    return int(db_sql.rows("SELECT count(*) FROM event WHERE event = 'notified'")[0][0])
+    return int(db_sql.rows("SELECT count(*) FROM event WHERE kind = 'notified'")[0][0])
 
 
 def test_the_morning_mail_arrives_as_text_and_html(pk: Pk, smtp: Server, db_sql: SQL) -> None:
@@ -313,6 +313,7 @@ def test_a_sent_report_is_logged_and_shown_in_the_promise(pk: Pk, smtp: Server, 
         "at": "2026-11-22T10:00:00+01:00",
         "event": "notified",
         "detail": f"mailed to {TO} as overdue",
+        "data": {"report_id": 1, "recipients": [TO], "section": "overdue"},
     }
     shown = pk("promise", "show", "3").stdout
     assert "notified" in shown

@@ -46,7 +46,8 @@ class PkGroup(TyperGroup):
                 sys.exit(0)  # bare `pk` or `pk promise`: Rich printed the help while raising; not an error
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            message = exc.format_message().rstrip(".")
+            # Typer checks choices through Pydantic, which prefixes "Value error, "; the rest is ours.
+            message = exc.format_message().replace("Value error, ", "").rstrip(".")
             _fail(f"{message}{hint}.", exc.exit_code if exc.exit_code != 1 else 2)
         except typer.Abort:
             _fail("Aborted.", 130)
