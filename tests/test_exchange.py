@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from promisekeeper import exchange, store, words
-from promisekeeper.store import bulk
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
+from promisekeeper.store import bulk
 from promisekeeper.views import PromiseView
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url

@@ -89,9 +89,7 @@ class _Tags(HTMLParser):
         assert self.stack.pop() == tag
 
 
-def test_the_message_is_multipart_alternative_with_text_then_html(
-    report: DueReport, clock: Clock
-) -> None:
+def test_the_message_is_multipart_alternative_with_text_then_html(report: DueReport, clock: Clock) -> None:
     message = _parse(_message(report, clock))
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]

@@ -219,9 +219,14 @@ def _raise(session: Session, sqlstate: str) -> None:
 
 def test_a_server_error_gives_exit_4_and_writes_nothing(pg_target: str, clock: Clock) -> None:
     db = Database(pg_target)
-    with pytest.raises(StorageError) as caught, db.session() as session:
-        store.add_promise(session, clock=clock, what="Boots", due=Due(clock.now, False))
-        _raise(session, "22012")
+
+    def work() -> None:
+        with db.session() as session:
+            store.add_promise(session, clock=clock, what="Boots", due=Due(clock.now, False))
+            _raise(session, "22012")
+
+    with pytest.raises(StorageError) as caught:
+        work()
     assert caught.value.exit_code == 4
     assert SQL(pg_target).count("promise") == 0
 
@@ -229,7 +234,10 @@ def test_a_server_error_gives_exit_4_and_writes_nothing(pg_target: str, clock: C
 @pytest.mark.parametrize("sqlstate", ["40001", "40P01"], ids=["serialization_failure", "deadlock"])
 def test_a_transaction_the_server_aborts_is_one_sentence(pg_target: str, sqlstate: str) -> None:
     db = Database(pg_target)
-    with pytest.raises(StorageError, match=r"was busy with other tills' changes .*; try again\.$"), db.session() as s:
+    with (
+        pytest.raises(StorageError, match=r"was busy with other tills' changes .*; try again\.$"),
+        db.session() as s,
+    ):
         _raise(s, sqlstate)
 
 

@@ -23,8 +23,8 @@ from promisekeeper.rules import (
     total_charged,
 )
 from promisekeeper.views import Deviation, DeviationKind, Fulfilment, Outcome, Status, Terms
-from promisekeeper.words import deviation_text, price_text, verdict_text
 from promisekeeper.when import end_of_day
+from promisekeeper.words import deviation_text, price_text, verdict_text
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=TZ)  # Sunday morning

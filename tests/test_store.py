@@ -16,11 +16,11 @@ import pytest
 from sqlmodel import func, select
 
 from promisekeeper import store, words
-from promisekeeper.store import customers
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput, NotFound, PkError
 from promisekeeper.models import SCHEMA_VERSION, Customer, Delivery, Event, Promise
 from promisekeeper.money import Money
+from promisekeeper.store import customers
 from promisekeeper.views import DeliveryView, EventView, PromiseView
 from promisekeeper.when import Clock, Due, end_of_day
 
@@ -673,7 +673,11 @@ def test_list_filters(
 
 @pytest.mark.parametrize(
     ("filters", "error"),
-    [({"statuses": ["late"]}, ValueError), ({"kind": "gift"}, ValueError), ({"customer": "Nobody"}, NotFound)],
+    [
+        ({"statuses": ["late"]}, ValueError),
+        ({"kind": "gift"}, ValueError),
+        ({"customer": "Nobody"}, NotFound),
+    ],
 )
 def test_list_refuses_unknown_filters(
     db: Database, clock: Clock, world: dict[str, int], filters: dict[str, Any], error: type[Exception]

@@ -10,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promisekeeper.errors import BadInput
-from promisekeeper.words import describe_due, describe_span
 from promisekeeper.when import (
     Clock,
     Due,
-    pinned_clock,
     end_of_day,
     parse_when,
     parse_within,
+    pinned_clock,
 )
+from promisekeeper.words import describe_due, describe_span
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -36,7 +36,6 @@ def _wait_text(ms: int) -> str:
     return f"{ms} ms" if ms < 1000 else f"{ms / 1000:g} s"
 
 
-
 def is_url(target: str) -> bool:
     return "://" in target
 
@@ -287,7 +286,9 @@ def _create(conn: Connection) -> None:
     conn.exec_driver_sql(f"INSERT INTO alembic_version (version_num) VALUES ('{HEAD_REVISION}')")
 
 
-def upgrade_schema(engine: Engine, target: str, *, now: datetime, tz: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Upgrade:
+def upgrade_schema(
+    engine: Engine, target: str, *, now: datetime, tz: str, busy_ms: int = BUSY_TIMEOUT_MS
+) -> Upgrade:
     """Create a new book, upgrade an older one in place (after a backup copy), refuse a newer one.
 
     Alembic is imported only when a book needs upgrading, never on an everyday command.

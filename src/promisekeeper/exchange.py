@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal, InvalidOperation
@@ -541,5 +541,7 @@ def write_import(
         store.write_json_tables(session, plan.tables, source=plan.source, clock=clock, progress=progress)
         customers = plan.tables.customers
     else:
-        customers = store.write_csv_rows(session, plan.rows, source=plan.source, clock=clock, progress=progress)
+        customers = store.write_csv_rows(
+            session, plan.rows, source=plan.source, clock=clock, progress=progress
+        )
     return ImportResult(plan.source, plan.format, plan.promises, plan.deliveries, customers, written=True)

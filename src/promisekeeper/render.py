@@ -50,7 +50,9 @@ def amount(money: Money | None) -> str | None:
     return format_amount(money) if money is not None else None
 
 
-def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False, now: datetime | None = None) -> dict[str, Any]:
+def promise_dict(
+    p: PromiseView, tz: ZoneInfo, *, detail: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
     """A promise in the reference's JSON shape; ``detail`` adds ``deliveries`` and ``history``."""
     out: dict[str, Any] = {
         "id": p.id,
@@ -91,7 +93,12 @@ def promise_dict(p: PromiseView, tz: ZoneInfo, *, detail: bool = False, now: dat
             for d in p.deliveries
         ]
         out["history"] = [
-            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown, customer=p.customer), "data": e.data}
+            {
+                "at": iso(e.at, tz),
+                "event": e.kind,
+                "detail": words.event_text(e, tz, shown, customer=p.customer),
+                "data": e.data,
+            }
             for e in p.history
         ]
     return out
@@ -280,7 +287,9 @@ class TableRenderer:
         self.console, self.tz, self.now = console, tz, now
 
     def promise(self, verb: str, p: PromiseView) -> None:
-        self.console.print(Text(words.confirmation(verb, p, self.tz, self.now), style=row_style(p, self.now, self.tz)))
+        self.console.print(
+            Text(words.confirmation(verb, p, self.tz, self.now), style=row_style(p, self.now, self.tz))
+        )
 
     def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None:
         if not promises:
@@ -296,7 +305,8 @@ class TableRenderer:
         head.add_column(overflow="fold")
         head.add_row("Promise", f"#{p.id} ({p.kind})")
         head.add_row(
-            "Status", Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz))
+            "Status",
+            Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz)),
         )
         head.add_row("What", words.item(p.what, p.quantity))
         if p.customer:
@@ -327,7 +337,11 @@ class TableRenderer:
                 table.add_column(name, overflow="fold")
             for d in p.deliveries:
                 table.add_row(
-                    _local(d.at, tz), d.what, str(d.quantity), format_money(d.price) if d.price else "", d.note or ""
+                    _local(d.at, tz),
+                    d.what,
+                    str(d.quantity),
+                    format_money(d.price) if d.price else "",
+                    d.note or "",
                 )
             self.console.print(table)
         history = Table(title="History", title_justify="left")

@@ -115,16 +115,22 @@ def assess(
         deviations.append(Deviation(DeviationKind.late, late_seconds=late_by))
     for d in deliveries:
         if not same_item(d.what, terms.what):
-            deviations.append(Deviation(DeviationKind.substituted, promised_what=terms.what, delivered_what=d.what))
+            deviations.append(
+                Deviation(DeviationKind.substituted, promised_what=terms.what, delivered_what=d.what)
+            )
             break
     if closed_at is not None and terms.price is not None:
         wrong_total = charged is None or charged != terms.price or mixed_currencies(deliveries)
         if wrong_total:
             deviations.append(Deviation(DeviationKind.price, promised_price=terms.price, charged=charged))
     if delivered < terms.quantity and (closed_at is not None or past_due) and deliveries:
-        deviations.append(Deviation(DeviationKind.short, promised_quantity=terms.quantity, delivered_quantity=delivered))
+        deviations.append(
+            Deviation(DeviationKind.short, promised_quantity=terms.quantity, delivered_quantity=delivered)
+        )
     elif delivered > terms.quantity:
-        deviations.append(Deviation(DeviationKind.excess, promised_quantity=terms.quantity, delivered_quantity=delivered))
+        deviations.append(
+            Deviation(DeviationKind.excess, promised_quantity=terms.quantity, delivered_quantity=delivered)
+        )
 
     if cancelled:
         status = Status.cancelled
@@ -215,7 +221,13 @@ def terms_data(terms: Terms, *, date_only: bool) -> dict[str, Any]:
 def deviation_data(d: Deviation) -> dict[str, Any]:
     """A deviation as event fields; ``deviation_from_data`` reads it back."""
     out: dict[str, Any] = {"kind": str(d.kind)}
-    for name in ("late_seconds", "promised_what", "delivered_what", "promised_quantity", "delivered_quantity"):
+    for name in (
+        "late_seconds",
+        "promised_what",
+        "delivered_what",
+        "promised_quantity",
+        "delivered_quantity",
+    ):
         value = getattr(d, name)
         if value is not None:
             out[name] = value

@@ -69,7 +69,7 @@ class StatsBy(StrEnum):
 
 
 class EventKind(StrEnum):
-    """The kinds of history event; each carries typed fields (see ``words.event_text`` for their sentences)."""
+    """The kinds of history event; each carries typed fields (``words.event_text`` says them)."""
 
     promised = "promised"
     delivered = "delivered"

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from promisekeeper.money import Money, format_money
-from promisekeeper.rules import deviation_from_data, money_of, moment_of
+from promisekeeper.rules import deviation_from_data, moment_of, money_of
 from promisekeeper.views import (
     Deviation,
     DeviationKind,
@@ -54,7 +54,9 @@ def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
 def describe_moment(moment: datetime, tz: ZoneInfo) -> str:
     """A moment with its year, for history and mail: ``Tue 24 Nov 2026 17:00``."""
     local = moment.astimezone(tz)
-    return f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year} {local:%H:%M}"
+    return (
+        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year} {local:%H:%M}"
+    )
 
 
 def describe_span(seconds: float) -> str:
@@ -410,7 +412,10 @@ def notice_text(
     lines += ["", *[h for h in happened if h]]
     if remedy:
         action, prevent = remedy
-        lines += ["", f"To put it right: {action}" + (f" So it does not happen again: {prevent}" if prevent else "")]
+        lines += [
+            "",
+            f"To put it right: {action}" + (f" So it does not happen again: {prevent}" if prevent else ""),
+        ]
     elif p.status == Status.overdue:
         lines += ["", "We will tell you the day it is ready, and we will keep that date."]
     lines += ["", "We are sorry. This is not the service we promised you.", "", shop]

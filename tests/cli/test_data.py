@@ -9,7 +9,6 @@ import stat
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from icalendar import Calendar
 
 from promisekeeper.models import SCHEMA_VERSION

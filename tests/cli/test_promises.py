@@ -210,7 +210,11 @@ def test_list_filters_and_csv(pk: Pk) -> None:
         (("promise", "add", "Boots", "-d", "today", "-p", "abc"), 2, "abc"),
         (("promise", "add", "Boots", "-d", "someday"), 2, "someday"),
         (("promise", "add", "Boots", "-d", "today", "-q", "0"), 2, "at least 1"),
-        (("promise", "add", "Boots", "-d", "today", "--kind", "gift"), 2, "'gift' is not one of 'delivery', 'callback'"),
+        (
+            ("promise", "add", "Boots", "-d", "today", "--kind", "gift"),
+            2,
+            "'gift' is not one of 'delivery', 'callback'",
+        ),
         (("promise", "add", "Boots"), 2, "--due"),
         (("promise", "show", "99"), 3, "no promise #99"),
         (("deliver", "99"), 3, "no promise #99"),

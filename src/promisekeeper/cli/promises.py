@@ -120,7 +120,8 @@ def add(
 def list_(
     ctx: typer.Context,
     status: Annotated[
-        list[Status] | None, typer.Option("--status", help="Only promises in this status; repeat for several.")
+        list[Status] | None,
+        typer.Option("--status", help="Only promises in this status; repeat for several."),
     ] = None,
     customer: Annotated[str | None, typer.Option("--customer", "-c", help="Only this customer's.")] = None,
     staff: Annotated[

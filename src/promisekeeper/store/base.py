@@ -87,7 +87,9 @@ def load_promise(session: Session, promise_id: int) -> Promise:
 
 
 def deliveries_of(session: Session, promise_id: int) -> list[Delivery]:
-    query = select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at), col(Delivery.id))
+    query = (
+        select(Delivery).where(Delivery.promise_id == promise_id).order_by(col(Delivery.at), col(Delivery.id))
+    )
     return list(session.exec(query).all())
 
 
@@ -146,6 +148,7 @@ def change_id(session: Session, at: datetime) -> int:
         change = Change(at=at, command=str(session.info.get(COMMAND_KEY) or "pk")[:64])
         session.add(change)
         session.flush()
+        assert change.id is not None
         found = session.info[_CHANGE_KEY] = change.id
     return int(found)
 
@@ -176,7 +179,9 @@ def append_event(
 # --- views -------------------------------------------------------------------------------------------
 
 
-def views(session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False) -> list[PromiseView]:
+def views(
+    session: Session, promises: Sequence[Promise], clock: Clock, *, detail: bool = False
+) -> list[PromiseView]:
     """Judge a batch of promises, loading their customers, tags and deliveries in a few queries."""
     ids = [p.id for p in promises if p.id is not None]
     names: dict[int, str | None] = {}

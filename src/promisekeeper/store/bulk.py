@@ -96,7 +96,9 @@ def export_sections(session: Session) -> Iterator[tuple[str, Iterator[dict[str, 
     """
     tag_table = _table(Tag)
     tags: dict[int, list[str]] = defaultdict(list)
-    query = sa.select(tag_table.c.promise_id, tag_table.c.tag).order_by(tag_table.c.promise_id, tag_table.c.tag)
+    query = sa.select(tag_table.c.promise_id, tag_table.c.tag).order_by(
+        tag_table.c.promise_id, tag_table.c.tag
+    )
     for promise_id, tag in session.execute(query):
         tags[promise_id].append(tag)
 
@@ -145,7 +147,7 @@ def section_keys() -> tuple[str, ...]:
 
 
 def check_json_sections(doc: dict[str, Any], name: str) -> JsonTables:
-    """Check an export's table sections against the schema; each record is dropped from ``doc`` once checked."""
+    """Check an export's tables against the schema; each record is dropped from ``doc`` once checked."""
     plan = JsonTables()
     ids: dict[str, set[Any]] = {}
     for table in _data_tables():
@@ -305,7 +307,9 @@ def write_json_tables(
             if table.name == Delivery.__tablename__:
                 for d in sorted(rows, key=lambda r: (r["at"], r["id"])):
                     deliveries[d["promise_id"]].append(
-                        Fulfilment(d["at"], d["what"], d["quantity"], money_of(d["price_minor"], d["currency"]))
+                        Fulfilment(
+                            d["at"], d["what"], d["quantity"], money_of(d["price_minor"], d["currency"])
+                        )
                     )
         total = sum(len(rows) for _t, rows in plan.tables) + len(plan.tags)
         done = 0
@@ -586,6 +590,7 @@ def copy_book(source: str, target: str) -> dict[str, int]:
     thousand rows. The source is only read and must be at this version's schema; the target is
     created if need be and must hold no promises or customers. Returns the rows copied per table.
     """
+
     def where(t: str) -> str:
         return describe(t) if is_url(t) else str(Path(t).expanduser().resolve())
 

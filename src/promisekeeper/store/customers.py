@@ -76,8 +76,10 @@ def add_customer(
     phone: str | None = None,
     note: str | None = None,
 ) -> tuple[str, bool]:
-    """Create a customer, or fill in the details of one already known; return the name and whether it is new."""
-    name = " ".join(clean_text(name, "The customer's name", 'give it as people say it, e.g. "Anna Smith"').split())
+    """Create a customer, or fill in the details of one already known; return the name and if it is new."""
+    name = " ".join(
+        clean_text(name, "The customer's name", 'give it as people say it, e.g. "Anna Smith"').split()
+    )
     customer = find_customer(session, name)
     created = customer is None
     if customer is None:

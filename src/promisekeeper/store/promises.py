@@ -145,7 +145,9 @@ def delivered_at(at: Due | None, clock: Clock) -> datetime:
     return at.moment
 
 
-def _record_delivery(session: Session, promise: Promise, clock: Clock, d: Fulfilment, note: str | None) -> None:
+def _record_delivery(
+    session: Session, promise: Promise, clock: Clock, d: Fulfilment, note: str | None
+) -> None:
     assert promise.id is not None
     session.add(
         Delivery(
@@ -336,7 +338,12 @@ def cancel(session: Session, *, clock: Clock, promise_id: int, reason: str) -> P
     promise.state = State.cancelled
     promise.closed_at = clock.now
     append_event(
-        session, EventKind.cancelled, clock.now, promise_id=promise_id, customer_id=promise.customer_id, reason=reason
+        session,
+        EventKind.cancelled,
+        clock.now,
+        promise_id=promise_id,
+        customer_id=promise.customer_id,
+        reason=reason,
     )
     session.flush()
     sync(session, promise, clock)
@@ -348,7 +355,9 @@ def remedy(
 ) -> PromiseView:
     """Record how a deviated, overdue or unhappy promise was made right, and what will prevent it."""
     current = view(session, promise_id, clock)
-    if not (current.status in (Status.deviated, Status.overdue) or current.unhappy or current.outcome.deviations):
+    if not (
+        current.status in (Status.deviated, Status.overdue) or current.unhappy or current.outcome.deviations
+    ):
         raise BadInput(
             f"Promise #{promise_id} is {current.status} with no deviation; there is nothing to remedy."
         )

@@ -53,7 +53,9 @@ def record_sent(
 ) -> int:
     """Log a report the mail server accepted, and note in each listed promise's history that the owner
     was told (``pk promise show``); call only after the send succeeded. Returns the report's id."""
-    report = SentReport(at=at, recipients=", ".join(recipients), subject=subject, overdue=len(overdue), due=len(due))
+    report = SentReport(
+        at=at, recipients=", ".join(recipients), subject=subject, overdue=len(overdue), due=len(due)
+    )
     session.add(report)
     session.flush()
     assert report.id is not None

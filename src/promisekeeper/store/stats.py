@@ -114,7 +114,9 @@ def stats(
         }[by]
         found = [
             (row.k, tally(row))
-            for row in session.execute(sa.select(key_col.label("k"), *columns).where(*period).group_by(key_col))
+            for row in session.execute(
+                sa.select(key_col.label("k"), *columns).where(*period).group_by(key_col)
+            )
         ]
         if by == StatsBy.customer:
             names = dict(session.execute(sa.select(col(Customer.id), col(Customer.name))).all())
