@@ -1,4 +1,4 @@
-"""Errors that carry their own exit code (SPEC.md, "Exit codes and errors").
+"""Errors that carry their own exit code (docs/reference.md, "Exit codes").
 
 Raised anywhere below the CLI; turned into one line on stderr and the exit code in one place
 (``promisekeeper.cli.main``).

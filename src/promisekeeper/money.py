@@ -1,9 +1,9 @@
-"""PRICE grammar (SPEC.md, "PRICE: money"): exact ``Decimal`` amounts with an ISO 4217 currency.
+"""PRICE grammar (docs/reference.md, "PRICE"): exact ``Decimal`` amounts with an ISO 4217 currency.
 
 Plain Python over plain values. In the database money is integer minor units plus the code.
 Never a ``float``: amounts are parsed from text straight into ``Decimal``.
 
-Rules beyond the SPEC, chosen once and tested:
+Rules beyond the table of forms, chosen once and tested:
 
 - A price is a number with an optional currency before or after it, as a code (``EUR``,
   ``eur``) or a symbol (``€240``, ``240€``, ``CA$5``); with neither it is in the default

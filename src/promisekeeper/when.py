@@ -1,10 +1,10 @@
-"""WHEN and DURATION grammar (SPEC.md, "WHEN: dates and times") and the clock.
+"""WHEN and DURATION grammar (docs/reference.md, "WHEN") and the clock.
 
 Plain Python over plain values: no Typer, Rich or SQLModel. Every parser takes the ``Clock``
 (now, the shop's zone, date order, holiday country) explicitly; nothing here reads the real
 time: the command line reads the clock once and passes it in.
 
-Rules beyond the SPEC table, chosen once and tested:
+Rules beyond the table of forms, chosen once and tested:
 
 - Input is case-insensitive; surrounding and repeated whitespace is ignored.
 - A date without a year (``24 Nov``, ``3/4``) is its first occurrence on or after 91 days ago:
