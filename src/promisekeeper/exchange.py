@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 from promisekeeper import __version__, store
 from promisekeeper.errors import BadInput
-from promisekeeper.models import SCHEMA_VERSION
 from promisekeeper.money import Money, currency_code, format_money, parse_price
 from promisekeeper.render import csv_cell, promise_dict
 from promisekeeper.rules import default_charge
@@ -117,7 +116,7 @@ def _export_json(session: Session, out: IO[str], *, clock: Clock) -> int:
     header = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "schema_version": SCHEMA_VERSION,
+        "schema_version": store.SCHEMA_VERSION,
         "pk_version": __version__,
         "exported_at": clock.now.astimezone(UTC).isoformat(),
     }

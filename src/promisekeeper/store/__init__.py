@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from promisekeeper.models import SCHEMA_VERSION
 from promisekeeper.store.base import FORGOTTEN, clean_quantity, clean_text, judge, optional_text, view
 from promisekeeper.store.bulk import (
     CsvPromise,
@@ -53,6 +54,7 @@ from promisekeeper.store.stats import stats
 
 __all__ = [
     "FORGOTTEN",
+    "SCHEMA_VERSION",
     "CsvPromise",
     "JsonTables",
     "Progress",
