@@ -21,7 +21,7 @@ from promisekeeper.errors import PkError
 
 
 class PkGroup(TyperGroup):
-    """Turns every ``PkError`` and usage error into one line on stderr and its exit code (docs/reference.md)."""
+    """Turns every ``PkError`` and usage error into one line on stderr and its exit code (see docs/)."""
 
     def main(
         self,
