@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from promisekeeper import __version__, store
+from promisekeeper import __version__, store, words
 from promisekeeper.errors import BadInput
-from promisekeeper.money import Money, currency_code, format_money, parse_price
+from promisekeeper.money import Money, currency_code, parse_price
 from promisekeeper.render import csv_cell, promise_dict
 from promisekeeper.rules import default_charge
 from promisekeeper.store import CsvPromise, JsonTables, Progress
@@ -175,9 +175,7 @@ def _export_ics(session: Session, out: IO[str], *, clock: Clock, tz: ZoneInfo, s
         todo.add("uid", f"promise-{p.id}@{domain}.promisekeeper")
         todo.add("dtstamp", stamp)
         todo.add("created", p.created.astimezone(UTC))
-        qty = f"{p.quantity} × " if p.quantity != 1 else ""
-        to = f" for {p.customer}" if p.customer else ""
-        todo.add("summary", f"#{p.id} {qty}{p.what}{to}")
+        todo.add("summary", words.calendar_summary(p))
         if p.due.date_only:
             todo.add("due", p.due.moment.astimezone(tz).date())
         else:
@@ -185,16 +183,7 @@ def _export_ics(session: Session, out: IO[str], *, clock: Clock, tz: ZoneInfo, s
         todo.add("status", "NEEDS-ACTION")
         if p.status == "overdue":
             todo.add("priority", 1)
-        lines = [f"Promise #{p.id} ({p.kind}), {p.status}."]
-        if p.price is not None:
-            lines.append(f"Price: {format_money(p.price)}")
-        if p.outcome.delivered_quantity:
-            lines.append(f"Delivered so far: {p.outcome.delivered_quantity} of {p.quantity}")
-        if p.staff:
-            lines.append(f"Promised by: {p.staff}")
-        if p.note:
-            lines.append(f"Note: {p.note}")
-        todo.add("description", "\n".join(lines))
+        todo.add("description", words.calendar_description(p))
         if p.tags:
             todo.add("categories", list(p.tags))
         out.write(todo.to_ical().decode("utf-8"))

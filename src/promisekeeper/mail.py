@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from promisekeeper import words
 from promisekeeper.errors import BadInput, MailError
 from promisekeeper.money import format_money
 from promisekeeper.words import due_cell, what_cell, when_words
@@ -111,28 +112,15 @@ def envelope(sender: str | None, recipients: Sequence[str], *, shop: str) -> Env
 
 def default_subject(report: DueReport, shop: str, *, only_new: bool = False) -> str:
     """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words)."""
-    if only_new:
-        return f"{shop}: {len(report.overdue)} newly overdue"
-    return f"{shop}: {len(report.overdue)} overdue, {len(report.due)} due today"
-
-
-def _moment(moment: datetime, tz: ZoneInfo) -> str:
-    return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
+    return words.mail_subject(shop, len(report.overdue), len(report.due), only_new=only_new)
 
 
 def _intro(report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
-    as_of = f"As of {_moment(report.as_of, tz)} ({tz.key})"
-    if not only_new:
-        return f"{as_of}: overdue promises first (most overdue first), then those due today."
-    if since is None:
-        return f"{as_of}: the overdue promises (no report has been mailed before)."
-    return f"{as_of}: the promises that became overdue since the last report ({_moment(since, tz)})."
+    return words.mail_intro(report.as_of, tz, only_new=only_new, since=since)
 
 
 def _nothing(*, only_new: bool) -> str:
-    if only_new:
-        return "Nothing has become overdue since the last report."
-    return "Nothing overdue and nothing due today."
+    return words.mail_nothing(only_new=only_new)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,10 +134,10 @@ def sections(report: DueReport, *, only_new: bool = False) -> list[Section]:
     """The report's non-empty sections in order, titled alike in the text and the HTML part."""
     out = []
     if report.overdue:
-        title = f"Newly overdue: {len(report.overdue)}" if only_new else f"Overdue: {len(report.overdue)}"
+        title = words.overdue_title(len(report.overdue), only_new=only_new)
         out.append(Section("overdue", title, report.overdue))
     if report.due:
-        out.append(Section("due", f"Due today: {len(report.due)}", report.due))
+        out.append(Section("due", words.due_today_title(len(report.due)), report.due))
     return out
 
 
@@ -223,7 +211,7 @@ def text_body(report: DueReport, table: str, *, tz: ZoneInfo, only_new: bool, si
     """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
     intro = _intro(report, tz, only_new=only_new, since=since)
     main = table.rstrip() if report.overdue or report.due else _nothing(only_new=only_new)
-    return f"{intro}\n\n{main}\n\n-- \nSent by pk (promisekeeper). `pk due` shows the live list.\n"
+    return f"{intro}\n\n{main}\n\n-- \n{words.MAIL_FOOTER}\n"
 
 
 def build_message(

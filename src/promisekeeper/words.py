@@ -287,8 +287,62 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
 # --- reports -----------------------------------------------------------------------------------------
 
 
-def overdue_title(count: int) -> str:
-    return f"Overdue: {count}"
+def overdue_title(count: int, *, only_new: bool = False) -> str:
+    return f"Newly overdue: {count}" if only_new else f"Overdue: {count}"
+
+
+def due_today_title(count: int) -> str:
+    return f"Due today: {count}"
+
+
+# --- the calendar export ----------------------------------------------------------------------------
+
+
+def calendar_summary(p: PromiseView) -> str:
+    """``#12 2 × Hiking boots for Anna Smith``: the title of a promise's to-do."""
+    to = f" for {p.customer}" if p.customer else ""
+    return f"#{p.id} {item(p.what, p.quantity)}{to}"
+
+
+def calendar_description(p: PromiseView) -> str:
+    lines = [f"Promise #{p.id} ({p.kind}), {p.status}."]
+    if p.price is not None:
+        lines.append(f"Price: {format_money(p.price)}")
+    if p.outcome.delivered_quantity:
+        lines.append(f"Delivered so far: {p.outcome.delivered_quantity} of {p.quantity}")
+    if p.staff:
+        lines.append(f"Promised by: {p.staff}")
+    if p.note:
+        lines.append(f"Note: {p.note}")
+    return "\n".join(lines)
+
+
+# --- the morning mail --------------------------------------------------------------------------------
+
+MAIL_FOOTER = "Sent by pk (promisekeeper). `pk due` shows the live list."
+
+
+def mail_subject(shop: str, overdue: int, due: int, *, only_new: bool = False) -> str:
+    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words)."""
+    if only_new:
+        return f"{shop}: {overdue} newly overdue"
+    return f"{shop}: {overdue} overdue, {due} due today"
+
+
+def mail_intro(as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
+    at = f"As of {as_of.astimezone(tz):%a %d %b %Y %H:%M} ({tz.key})"
+    if not only_new:
+        return f"{at}: overdue promises first (most overdue first), then those due today."
+    if since is None:
+        return f"{at}: the overdue promises (no report has been mailed before)."
+    last = f"{since.astimezone(tz):%a %d %b %Y %H:%M}"
+    return f"{at}: the promises that became overdue since the last report ({last})."
+
+
+def mail_nothing(*, only_new: bool) -> str:
+    if only_new:
+        return "Nothing has become overdue since the last report."
+    return "Nothing overdue and nothing due today."
 
 
 def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int) -> str:
