@@ -239,17 +239,8 @@ def done(
     if not deliveries_of(session, promise_id):
         terms = terms_of(promise)
         charge = default_charge(terms, [], terms.quantity)
-        session.add(
-            Delivery(
-                promise_id=promise_id,
-                at=clock.now,
-                what=promise.what,
-                quantity=promise.quantity,
-                price_minor=charge.minor if charge else None,
-                currency=charge.currency if charge else None,
-                note=note,
-            )
-        )
+        as_promised = Fulfilment(at=clock.now, what=promise.what, quantity=promise.quantity, price=charge)
+        session.add(_delivery_row(promise_id, as_promised, note))
     promise.unhappy = unhappy
     _close(session, promise, clock, clock.now, followup_after)
     session.flush()
