@@ -145,21 +145,23 @@ def delivered_at(at: Due | None, clock: Clock) -> datetime:
     return at.moment
 
 
+def _delivery_row(promise_id: int, d: Fulfilment, note: str | None) -> Delivery:
+    return Delivery(
+        promise_id=promise_id,
+        at=d.at,
+        what=d.what,
+        quantity=d.quantity,
+        price_minor=d.price.minor if d.price else None,
+        currency=d.price.currency if d.price else None,
+        note=note,
+    )
+
+
 def _record_delivery(
     session: Session, promise: Promise, clock: Clock, d: Fulfilment, note: str | None
 ) -> None:
     assert promise.id is not None
-    session.add(
-        Delivery(
-            promise_id=promise.id,
-            at=d.at,
-            what=d.what,
-            quantity=d.quantity,
-            price_minor=d.price.minor if d.price else None,
-            currency=d.price.currency if d.price else None,
-            note=note,
-        )
-    )
+    session.add(_delivery_row(promise.id, d, note))
     append_event(
         session,
         EventKind.delivered,
