@@ -7,9 +7,12 @@ the whole history. Whatever N, the shop's day looks the same: 200 promises overd
 300 due in the coming weeks, and 50 recent deviations not yet remedied; the rest of the book is
 settled history. So a command whose cost follows what it shows costs the same at 1k and at 1M.
 
-The outcome columns of each promise are computed by ``rules.assess`` and ``store.outcome_columns``,
-exactly as ``pk deliver`` writes them. Rows go in with executemany through SQLAlchemy Core, in
-chunks, into a database made by ``pk``'s own schema code (a SQLite file or a PostgreSQL URL).
+The outcome columns of each promise are computed by ``rules.assess`` and ``store.base.outcome_columns``,
+exactly as ``pk deliver`` writes them. The history is written as the store writes it: one ``change`` per
+command (``promise add``, ``deliver``, ``done``, ``promise amend``, ``promise cancel``, ``remedy``) and
+its typed ``event`` rows (the fields of ``rules.terms_data``, ``outcome_data`` and ``moment_data``).
+Rows go in with executemany through SQLAlchemy Core, in chunks, into a database made by ``pk``'s own
+schema code (a SQLite file or a PostgreSQL URL).
 
     python bench/generate.py 1000000                 # -> bench/data/book-1000000.db
     python bench/generate.py 1000 --db postgresql+psycopg://…/bench
@@ -18,6 +21,7 @@ chunks, into a database made by ``pk``'s own schema code (a SQLite file or a Pos
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 import time
@@ -34,8 +38,10 @@ from sqlmodel import SQLModel
 from promisekeeper.db import Database
 from promisekeeper.models import UTCDateTime
 from promisekeeper.money import Money
-from promisekeeper.rules import Fulfilment, Terms, assess
-from promisekeeper.store import customer_key, outcome_columns
+from promisekeeper.rules import assess, moment_data, outcome_data, terms_data
+from promisekeeper.store import customer_key
+from promisekeeper.store.base import outcome_columns
+from promisekeeper.views import Fulfilment, Outcome, Terms
 from promisekeeper.when import end_of_day
 
 NOW = "2026-11-23T09:00:00+01:00"  # a Monday morning in Berlin; the benchmark pins PK_NOW to it
@@ -150,6 +156,7 @@ class Book:
     promise: list[dict[str, Any]] = field(default_factory=list)
     tag: list[dict[str, Any]] = field(default_factory=list)
     delivery: list[dict[str, Any]] = field(default_factory=list)
+    change: list[dict[str, Any]] = field(default_factory=list)
     event: list[dict[str, Any]] = field(default_factory=list)
     remedy: list[dict[str, Any]] = field(default_factory=list)
 
@@ -175,6 +182,7 @@ class Generator:
         self.history = n - OVERDUE - DUE_TODAY - UPCOMING
         if self.history < REGULAR_PROMISES * 2:
             raise SystemExit(f"N must be at least {OVERDUE + DUE_TODAY + UPCOMING + REGULAR_PROMISES * 2}.")
+        self.next_change = 1
         self.next_event = 1
         self.next_delivery = 1
         self.next_remedy = 1
@@ -246,15 +254,45 @@ class Generator:
 
     # --- one promise --------------------------------------------------------------------------------
 
-    def _event(self, book: Book, pid: int, at: datetime, event: str, detail: str) -> None:
+    def _change(self, book: Book, at: datetime, command: str) -> int:
+        """One command's change (as ``store.base.change_id`` makes it); its events carry the id."""
+        change = self.next_change
+        book.change.append({"id": change, "at": at, "command": command, "undone_by": None})
+        self.next_change += 1
+        return change
+
+    def _event(
+        self, book: Book, change: int, row: dict[str, Any], at: datetime, kind: str, /, **data: Any
+    ) -> None:
+        """One history event of the promise ``row``: its kind and typed fields, as ``append_event`` writes."""
         book.event.append(
-            {"id": self.next_event, "promise_id": pid, "at": at, "event": event, "detail": detail}
+            {
+                "id": self.next_event,
+                "change_id": change,
+                "promise_id": row["id"],
+                "customer_id": row["customer_id"],
+                "at": at,
+                "kind": kind,
+                "data": data,
+            }
         )
         self.next_event += 1
 
     def _deliver(
-        self, book: Book, pid: int, at: datetime, what: str, qty: int, minor: int | None
-    ) -> Fulfilment:
+        self,
+        book: Book,
+        row: dict[str, Any],
+        at: datetime,
+        what: str,
+        qty: int,
+        minor: int | None,
+        *,
+        event: bool = True,
+    ) -> tuple[Fulfilment, int]:
+        """A delivery under its own change: ``pk deliver`` (with a ``delivered`` event), or ``pk done``
+        (``event=False``: done records the delivery as promised and only a ``done`` event)."""
+        pid = row["id"]
+        change = self._change(book, at, "deliver" if event else "done")
         book.delivery.append(
             {
                 "id": self.next_delivery,
@@ -268,9 +306,23 @@ class Generator:
             }
         )
         self.next_delivery += 1
-        cost = f" for €{minor / 100:.2f}" if minor is not None else ""
-        self._event(book, pid, at, "delivered", f"{qty} × {what}{cost}")
-        return Fulfilment(at, what, qty, Money.from_minor(minor, "EUR") if minor is not None else None)
+        if event:
+            self._event(
+                book,
+                change,
+                row,
+                at,
+                "delivered",
+                what=what,
+                quantity=qty,
+                price_minor=minor,
+                currency="EUR" if minor is not None else None,
+                at=moment_data(at),
+                note=None,
+            )
+        return Fulfilment(
+            at, what, qty, Money.from_minor(minor, "EUR") if minor is not None else None
+        ), change
 
     def _due(self, created: datetime, fate: str) -> tuple[datetime, bool]:
         rng, now = self.rng, self.now
@@ -339,27 +391,51 @@ class Generator:
             "unhappy": False,
             "remedied": False,
         }
-        euros = f" for €{price / 100:.2f}" if price is not None else ""
-        self._event(book, pid, created, "promised", f"{qty} × {what}{euros}, due {due:%a %d %b} by {staff}")
+        money = Money.from_minor(price, "EUR") if price is not None else None
+        terms = Terms(what, qty, money, due)
+        first = Terms(what, qty, money, original_due) if original_due is not None else terms
+        self._event(
+            book,
+            self._change(book, created, "promise add"),
+            row,
+            created,
+            "promised",
+            **terms_data(first, date_only=date_only),
+            kind=kind,
+            staff=staff,
+            parent_id=parent,
+        )
         if renegotiated:
+            # Right after it was made, so always while it is still open.
+            at = created + timedelta(minutes=2)
             self._event(
-                book, pid, created + timedelta(hours=2), "amended", "reason: supplier delay; agreed by phone"
+                book,
+                self._change(book, at, "promise amend"),
+                row,
+                at,
+                "amended",
+                before=terms_data(first, date_only=date_only),
+                after=terms_data(terms, date_only=date_only),
+                reason="Supplier delay; agreed by phone",
             )
         if rng.random() < 0.15:
             book.tag.append({"promise_id": pid, "tag": rng.choice(TAGS)})
 
-        terms = Terms(what, qty, Money.from_minor(price, "EUR") if price is not None else None, due)
         done: list[Fulfilment] = []
         closed_at: datetime | None = None
         cancelled = False
+        closing: int | None = None  # the change that closed it as fulfilled
         if plan.fate == "history":
-            cancelled, closed_at = self._settle(book, pid, row, terms, created, due, fate_code, done)
+            cancelled, closed_at, closing = self._settle(book, row, terms, created, due, fate_code, done)
         elif plan.fate == "overdue" and qty > 1 and rng.random() < 0.3:
-            done.append(self._deliver(book, pid, due - timedelta(days=1), what, 1, None))
+            part = max(due - timedelta(days=1), created + timedelta(minutes=10))  # never before it was made
+            done.append(self._deliver(book, row, part, what, 1, None)[0])
         outcome = assess(terms, done, now=self.now, closed_at=closed_at, cancelled=cancelled)
         row.update(outcome_columns(outcome, fulfilled=row["state"] == "fulfilled"))
+        if closing is not None and closed_at is not None:
+            self._closed(book, row, closing, closed_at, outcome)
         if (outcome.deviations and row["state"] == "fulfilled") or row["unhappy"]:
-            self._remedy(book, pid, (closed_at or due) + timedelta(hours=rng.uniform(1, 30)))
+            self._remedy(book, row, (closed_at or due) + timedelta(hours=rng.uniform(1, 30)))
             row["remedied"] = True  # but for the latest few: see reopen()
         if kind == "delivery" and row["state"] == "fulfilled":
             self.recent_deliveries.append((pid, what, plan.customer, closed_at or due))
@@ -370,35 +446,39 @@ class Generator:
     def _settle(
         self,
         book: Book,
-        pid: int,
         row: dict[str, Any],
         terms: Terms,
         created: datetime,
         due: datetime,
         fate: str,
         done: list[Fulfilment],
-    ) -> tuple[bool, datetime | None]:
-        """Close a promise of the history: fulfilled as ``fate`` says, or cancelled."""
+    ) -> tuple[bool, datetime | None, int | None]:
+        """Close a promise of the history: fulfilled as ``fate`` says, or cancelled.
+
+        Returns whether it was cancelled, when it was fulfilled, and the change that fulfilled it.
+        """
         rng = self.rng
         what, qty, price = terms.what, terms.quantity, row["price_minor"]
         if fate == "cancelled":
             at = min(created + timedelta(hours=rng.uniform(1, 72)), self.now - timedelta(hours=1))
             row.update(state="cancelled", closed_at=at)
-            self._event(book, pid, at, "cancelled", "Customer found one elsewhere")
-            return True, None
+            change = self._change(book, at, "promise cancel")
+            self._event(book, change, row, at, "cancelled", reason="Customer found one elsewhere")
+            return True, None, None
+        by_delivery = row["kind"] == "delivery"  # the others are closed by `pk done`
         on_time = min(due - timedelta(hours=rng.uniform(0.5, 30)), self.now - timedelta(hours=1))
         on_time = max(on_time, created + timedelta(minutes=5))
         at = on_time
         if fate == "late":
             at = min(due + timedelta(hours=rng.uniform(1, 120)), self.now - timedelta(minutes=30))
         if fate == "short" and qty > 1:
-            done.append(
-                self._deliver(book, pid, at, what, qty - 1, price * (qty - 1) // qty if price else None)
-            )
+            short = price * (qty - 1) // qty if price else None
+            delivery, change = self._deliver(book, row, at, what, qty - 1, short, event=by_delivery)
         elif fate == "split" and qty > 1 and price is not None:
             first = price // qty
-            done.append(self._deliver(book, pid, at - timedelta(hours=4), what, 1, first))
-            done.append(self._deliver(book, pid, at, what, qty - 1, price - first))
+            part = max(at - timedelta(hours=4), created + timedelta(minutes=1))  # after it was made
+            done.append(self._deliver(book, row, part, what, 1, first, event=by_delivery)[0])
+            delivery, change = self._deliver(book, row, at, what, qty - 1, price - first, event=by_delivery)
         else:
             item = what + (" (another colour)" if fate == "substituted" and row["kind"] == "delivery" else "")
             charged = price
@@ -407,22 +487,36 @@ class Generator:
             extra = 1 if fate == "excess" and row["kind"] == "delivery" else 0
             if extra and price is not None:
                 charged = price + price // qty
-            done.append(self._deliver(book, pid, at, item, qty + extra, charged))
+            delivery, change = self._deliver(book, row, at, item, qty + extra, charged, event=by_delivery)
+        done.append(delivery)
         row.update(state="fulfilled", closed_at=at)
-        unhappy = row["kind"] == "followup" and fate == "unhappy"
-        row["unhappy"] = unhappy
-        verdict = "kept" if fate in ("kept", "split") else fate
-        self._event(book, pid, at, "fulfilled" if row["kind"] == "delivery" else "done", verdict)
-        return False, at
+        row["unhappy"] = row["kind"] == "followup" and fate == "unhappy"
+        return False, at, change
 
-    def _remedy(self, book: Book, pid: int, at: datetime) -> None:
+    def _closed(self, book: Book, row: dict[str, Any], change: int, at: datetime, outcome: Outcome) -> None:
+        """The verdict event of the change that closed the promise: ``fulfilled`` after the delivery that
+        completed it, or ``done`` (a callback, reply, follow-up or other promise; or a delivery closed
+        short, by a ``pk done`` of its own after the partial delivery).
+        """
+        if row["kind"] == "delivery" and outcome.delivered_quantity >= row["quantity"]:
+            self._event(book, change, row, at, "fulfilled", **outcome_data(outcome))
+        else:
+            if row["kind"] == "delivery":
+                change = self._change(book, at, "done")
+            self._event(
+                book, change, row, at, "done", **outcome_data(outcome), unhappy=row["unhappy"], note=None
+            )
+
+    def _remedy(self, book: Book, row: dict[str, Any], at: datetime) -> None:
         at = min(at, self.now - timedelta(minutes=10))
         action, prevent = "Apologised and refunded the difference", "Check the order before it leaves"
         book.remedy.append(
-            {"id": self.next_remedy, "promise_id": pid, "at": at, "action": action, "prevent": prevent}
+            {"id": self.next_remedy, "promise_id": row["id"], "at": at, "action": action, "prevent": prevent}
         )
         self.next_remedy += 1
-        self._event(book, pid, at, "remedied", f"{action}; to prevent it: {prevent}")
+        self._event(
+            book, self._change(book, at, "remedy"), row, at, "remedied", action=action, prevent=prevent
+        )
 
     def fates(self) -> bytearray:
         """The fate of every history promise (one byte each)."""
@@ -466,6 +560,7 @@ def write(conn: sa.Connection, book: Book) -> None:
         ("promise", book.promise),
         ("promise_tag", book.tag),
         ("delivery", book.delivery),
+        ("change", book.change),
         ("event", book.event),
         ("remedy", book.remedy),
     ):
@@ -476,12 +571,13 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     """executemany straight to the driver: SQLAlchemy's per-value processing would take most of the time.
 
     Moments are stored as ``UTCDateTime`` stores them: naive UTC (as text on SQLite, in the format
-    SQLAlchemy writes and reads).
+    SQLAlchemy writes and reads); JSON columns (an event's ``data``) as the JSON text ``sa.JSON`` writes.
     """
     if not rows:
         return
     names = [c.name for c in table.columns]
     moments = {c.name for c in table.columns if isinstance(c.type, UTCDateTime)}
+    documents = {c.name for c in table.columns if isinstance(c.type, sa.JSON)}
     sqlite = conn.dialect.name == "sqlite"
 
     def moment(value: datetime | None) -> Any:
@@ -492,7 +588,15 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
 
     marks = ", ".join("?" if sqlite else "%s" for _ in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
-    data = [tuple(moment(r.get(n)) if n in moments else r.get(n) for n in names) for r in rows]
+
+    def cell(row: dict[str, Any], name: str) -> Any:
+        if name in moments:
+            return moment(row.get(name))
+        if name in documents:
+            return json.dumps(row.get(name))
+        return row.get(name)
+
+    data = [tuple(cell(r, n) for n in names) for r in rows]
     conn.exec_driver_sql(sql, data)
 
 
@@ -518,27 +622,39 @@ def generate(n: int, target: str, now: datetime, seed: int) -> dict[str, int]:
                 book = Book()
                 print(f"\r{pid:>10,} promises", end="", file=sys.stderr, flush=True)
         write(conn, book)
-        reopen(conn, UNREMEDIED)
+        removed = reopen(conn, UNREMEDIED)
         print(file=sys.stderr)
         if engine.dialect.name == "postgresql":
-            for table in ("customer", "promise", "delivery", "event", "remedy"):
+            for table in ("customer", "promise", "delivery", "change", "event", "remedy"):
                 conn.exec_driver_sql(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
                 )
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
-    return {"promises": n, "customers": gen.customers, "events": gen.next_event - 1}
+    return {
+        "promises": n,
+        "customers": gen.customers,
+        "changes": gen.next_change - 1 - removed,
+        "events": gen.next_event - 1 - removed,
+    }
 
 
-def reopen(conn: sa.Connection, count: int) -> None:
-    """Take the remedy back from the latest ``count`` deviations: the ones the shop has not put right yet."""
-    promise, remedy, event = (TABLES[name] for name in ("promise", "remedy", "event"))
+def reopen(conn: sa.Connection, count: int) -> int:
+    """Take the remedy back from the latest ``count`` deviations: the ones the shop has not put right yet.
+
+    Their ``remedy`` changes go too (each held only that event); returns how many.
+    """
+    promise, remedy, event, change = (TABLES[name] for name in ("promise", "remedy", "event", "change"))
     latest = sa.select(promise.c.id).where(promise.c.remedied).order_by(promise.c.id.desc()).limit(count)
     ids = [row[0] for row in conn.execute(latest)]
     conn.execute(sa.update(promise).where(promise.c.id.in_(ids)).values(remedied=False))
     conn.execute(sa.delete(remedy).where(remedy.c.promise_id.in_(ids)))
-    conn.execute(sa.delete(event).where(event.c.promise_id.in_(ids), event.c.event == "remedied"))
+    remedied = event.c.promise_id.in_(ids) & (event.c.kind == "remedied")
+    changes = [row[0] for row in conn.execute(sa.select(event.c.change_id).where(remedied))]
+    conn.execute(sa.delete(event).where(remedied))
+    conn.execute(sa.delete(change).where(change.c.id.in_(changes)))
+    return len(changes)
 
 
 def write_customers(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -566,7 +682,7 @@ def main(argv: list[str] | None = None) -> None:
     took = time.perf_counter() - started
     print(
         f"{target}: {counts['promises']:,} promises, {counts['customers']:,} customers, "
-        f"{counts['events']:,} history events in {took:.1f} s"
+        f"{counts['events']:,} history events ({counts['changes']:,} changes) in {took:.1f} s"
     )
 
 
