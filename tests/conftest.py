@@ -37,7 +37,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         return
     params = [pytest.param("sqlite", id="sqlite")]
     if metafunc.definition.get_closest_marker("sqlite_only") is None:
-        params.append(pytest.param("postgres", id="postgres", marks=pytest.mark.postgres))
+        # A real PostgreSQL server is a slow test's business: ``-m "not slow"`` runs on SQLite alone.
+        params.append(pytest.param("postgres", id="postgres", marks=[pytest.mark.postgres, pytest.mark.slow]))
     metafunc.parametrize("engine", params)
 
 

@@ -20,7 +20,7 @@ from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
 from promisekeeper.store import bulk
-from promisekeeper.views import PromiseView
+from promisekeeper.views import Kind, PromiseView
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url
 
@@ -73,7 +73,7 @@ def fill(db: Database, clock: Clock) -> None:
             s, clock=later(t0, days=1), promise_id=jacket, action="Exchanged it", prevent="Check labels"
         )
         call = store.add_promise(
-            s, clock=t0, what="Call back about bindings", kind="callback", due=moment(t0, 0, 16)
+            s, clock=t0, what="Call back about bindings", kind=Kind.callback, due=moment(t0, 0, 16)
         )
         store.done(s, clock=later(t0, hours=3), promise_id=call, note="Spoke to Ben")
         tent = store.add_promise(s, clock=t0, what="Tent", price=eur("300"), due=day(t0, 3), customer="Carl")

@@ -232,7 +232,9 @@ def test_seven_bit_copy_for_old_servers(report: DueReport, clock: Clock) -> None
     assert clean.as_bytes().isascii()
     assert [p["Content-Transfer-Encoding"] for p in clean.iter_parts()] == ["quoted-printable"] * 2
     assert _parts(_parse(clean)) == _parts(_parse(message))
-    assert message.get_body(("plain",))["Content-Transfer-Encoding"] == "8bit"  # the original is untouched
+    original = message.get_body(("plain",))
+    assert original is not None
+    assert original["Content-Transfer-Encoding"] == "8bit"  # the original is untouched
 
 
 # --- the route --------------------------------------------------------------------------------------------

@@ -27,12 +27,13 @@ from promisekeeper.db import PG_WRITE_LOCK, Database
 from promisekeeper.errors import BadInput, StorageError
 from promisekeeper.models import SCHEMA_VERSION
 from promisekeeper.money import Money
-from promisekeeper.views import StatsBy
+from promisekeeper.views import Kind, StatsBy
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url
 
 PK = Path(sys.executable).parent / "pk"
 NOW = "2026-11-22T10:00:00+01:00"
+pytestmark = pytest.mark.slow  # a real PostgreSQL server, and most tests start pk as processes
 needs_pk = pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed here")
 
 
@@ -142,7 +143,7 @@ def test_eight_tills_adding_and_delivering_at_once_lose_nothing(pg_target: str, 
     assert sql.rows("SELECT count(*), sum(quantity) FROM delivery WHERE promise_id = 1") == [
         (tills * rounds, tills * rounds)
     ]
-    events = dict(sql.rows("SELECT event, count(*) FROM event WHERE promise_id = 1 GROUP BY event"))
+    events = dict(sql.rows("SELECT kind, count(*) FROM event WHERE promise_id = 1 GROUP BY kind"))
     assert events == {"promised": 1, "delivered": tills * rounds, "fulfilled": 1}
 
 
@@ -311,7 +312,9 @@ def _book(target: str, clock: Clock) -> None:
             staff="Jo",
         )
         tent = store.add_promise(s, clock=clock, what="Tent", due=Due(clock.now + timedelta(hours=2), False))
-        call = store.add_promise(s, clock=clock, what="Call Ben", due=Due(clock.now, False), kind="callback")
+        call = store.add_promise(
+            s, clock=clock, what="Call Ben", due=Due(clock.now, False), kind=Kind.callback
+        )
         gone = store.add_promise(s, clock=clock, what="Skis", due=Due(clock.now, False), customer="Carla")
     with db.session() as s:
         store.deliver(s, clock=clock, promise_id=boots, quantity=1)

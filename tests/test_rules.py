@@ -154,12 +154,16 @@ def test_deviations_carry_their_sizes() -> None:
     ds = [fulfil(LATE, what="boots size 39", qty=1, price="250")]
     outcome = judge(terms(what="boots size 38"), ds)
     by_kind = {d.kind: d for d in outcome.deviations}
-    assert by_kind["late"] == Deviation("late", late_seconds=1)
-    assert by_kind["substituted"] == Deviation(
-        "substituted", promised_what="boots size 38", delivered_what="boots size 39"
+    assert by_kind[DeviationKind.late] == Deviation(DeviationKind.late, late_seconds=1)
+    assert by_kind[DeviationKind.substituted] == Deviation(
+        DeviationKind.substituted, promised_what="boots size 38", delivered_what="boots size 39"
     )
-    assert by_kind["price"] == Deviation("price", promised_price=money("240"), charged=money("250"))
-    assert by_kind["short"] == Deviation("short", promised_quantity=2, delivered_quantity=1)
+    assert by_kind[DeviationKind.price] == Deviation(
+        DeviationKind.price, promised_price=money("240"), charged=money("250")
+    )
+    assert by_kind[DeviationKind.short] == Deviation(
+        DeviationKind.short, promised_quantity=2, delivered_quantity=1
+    )
 
 
 @pytest.mark.parametrize(
@@ -344,7 +348,9 @@ def test_short_only_once_closed_or_past_due(
     assert outcome.deviation_kinds == kinds
     assert outcome.delivered_quantity == 2
     if kinds:
-        assert outcome.deviations[0] == Deviation("short", promised_quantity=3, delivered_quantity=2)
+        assert outcome.deviations[0] == Deviation(
+            DeviationKind.short, promised_quantity=3, delivered_quantity=2
+        )
 
 
 @pytest.mark.parametrize(
@@ -358,7 +364,7 @@ def test_excess(quantities: list[int], excess: bool) -> None:
     assert outcome.delivered_quantity == sum(quantities)
     if excess:
         assert outcome.deviations[-1] == Deviation(
-            "excess", promised_quantity=2, delivered_quantity=sum(quantities)
+            DeviationKind.excess, promised_quantity=2, delivered_quantity=sum(quantities)
         )
 
 
@@ -443,18 +449,26 @@ def test_price_text(charged: Money | None, promised: Money | None, text: str) ->
 @pytest.mark.parametrize(
     ("deviation", "text"),
     [
-        (Deviation("late", late_seconds=2 * 86400 + 3 * 3600 + 59), "late by 2 days 3 hours"),
-        (Deviation("late", late_seconds=1), "late by less than a minute"),
+        (Deviation(DeviationKind.late, late_seconds=2 * 86400 + 3 * 3600 + 59), "late by 2 days 3 hours"),
+        (Deviation(DeviationKind.late, late_seconds=1), "late by less than a minute"),
         (
-            Deviation("substituted", promised_what="boots size 38", delivered_what="boots size 39"),
+            Deviation(
+                DeviationKind.substituted, promised_what="boots size 38", delivered_what="boots size 39"
+            ),
             'substituted "boots size 39" for "boots size 38"',
         ),
         (
-            Deviation("price", promised_price=money("240"), charged=money("250")),
+            Deviation(DeviationKind.price, promised_price=money("240"), charged=money("250")),
             "price €250.00 vs €240.00 promised (+€10.00)",
         ),
-        (Deviation("short", promised_quantity=3, delivered_quantity=2), "short: 2 of 3 delivered"),
-        (Deviation("excess", promised_quantity=2, delivered_quantity=3), "excess: 3 delivered, 2 promised"),
+        (
+            Deviation(DeviationKind.short, promised_quantity=3, delivered_quantity=2),
+            "short: 2 of 3 delivered",
+        ),
+        (
+            Deviation(DeviationKind.excess, promised_quantity=2, delivered_quantity=3),
+            "excess: 3 delivered, 2 promised",
+        ),
     ],
 )
 def test_deviation_text(deviation: Deviation, text: str) -> None:

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 
 PK = Path(sys.executable).parent / "pk"
-pytestmark = pytest.mark.skipif(
-    not PK.exists(), reason="the pk console script is not installed in this environment"
-)
+pytestmark = [
+    pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed in this environment"),
+    pytest.mark.slow,  # every test here starts the installed pk as a process
+]
 NOW = "2026-11-22T10:00:00+01:00"
 
 

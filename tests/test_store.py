@@ -21,7 +21,7 @@ from promisekeeper.errors import BadInput, NotFound, PkError
 from promisekeeper.models import SCHEMA_VERSION, Customer, Delivery, Event, Promise
 from promisekeeper.money import Money
 from promisekeeper.store import customers
-from promisekeeper.views import DeliveryView, EventView, PromiseView
+from promisekeeper.views import DeliveryView, EventView, Kind, PromiseView, Status
 from promisekeeper.when import Clock, Due, end_of_day
 
 BOOTS = "Hiking boots"
@@ -200,7 +200,7 @@ def test_deliver_as_promised_keeps_it_and_schedules_follow_ups(
         DeliveryView(clock.now, BOOTS, 2, eur("240"), None),
     )
     with db.session(write=False) as s:
-        followups = store.list_promises(s, clock=clock, kind="followup")
+        followups = store.list_promises(s, clock=clock, kind=Kind.followup)
     assert [f.due for f in followups] == [day_due(clock, d) for d in days]
     for f in followups:
         assert (f.kind, f.parent_id, f.customer, f.staff) == ("followup", pid, "Anna Smith", "Jo")
@@ -213,7 +213,7 @@ def test_follow_ups_are_only_for_delivery_promises(db: Database, clock: Clock) -
     pid = add(db, clock, kind="callback", what="Ring back about the tent")
     run(db, store.done, clock=clock, promise_id=pid, followup_after=("2d",))
     with db.session(write=False) as s:
-        assert store.list_promises(s, clock=clock, kind="followup") == []
+        assert store.list_promises(s, clock=clock, kind=Kind.followup) == []
 
 
 def test_a_partial_delivery_keeps_it_open_and_the_rest_closes_it(db: Database, clock: Clock) -> None:
@@ -437,7 +437,7 @@ def test_cancel_keeps_the_promise_with_its_reason(db: Database, clock: Clock) ->
     last = show(db, clock, pid, detail=True).history[-1]
     assert (last.kind, said(last, clock)) == ("cancelled", "customer changed their mind")
     with db.session(write=False) as s:
-        assert ids(store.list_promises(s, clock=clock, statuses=["cancelled"])) == [pid]
+        assert ids(store.list_promises(s, clock=clock, statuses=[Status.cancelled])) == [pid]
         report = store.due_report(s, clock=later(clock, days=10))
         assert report.overdue == report.due == []
         assert store.check(s, clock=later(clock, days=10), include_remedied=True) == []
@@ -492,14 +492,14 @@ def test_done_on_a_part_delivered_promise_closes_it_short(db: Database, clock: C
     assert v.status == "deviated"
     assert v.outcome.deviation_kinds == ("short",)
     with db.session(write=False) as s:
-        assert ids(store.list_promises(s, clock=clock, statuses=["deviated"])) == [pid]
+        assert ids(store.list_promises(s, clock=clock, statuses=[Status.deviated])) == [pid]
 
 
 def test_an_unhappy_follow_up_puts_its_parent_into_check_until_remedied(db: Database, clock: Clock) -> None:
     parent = add(db, clock, customer="Anna Smith")
     run(db, store.deliver, clock=clock, promise_id=parent, followup_after=("2d",))
     with db.session(write=False) as s:
-        [followup] = store.list_promises(s, clock=clock, kind="followup")
+        [followup] = store.list_promises(s, clock=clock, kind=Kind.followup)
         assert store.check(s, clock=clock) == []
     in_two_days = later(clock, days=2)
     v = run(db, store.done, clock=in_two_days, promise_id=followup.id, unhappy=True, note="sole came off")
@@ -637,8 +637,8 @@ def world(db: Database, clock: Clock) -> dict[str, int]:
     return made
 
 
-@pytest.mark.parametrize("status", ["open", "overdue", "kept", "deviated", "cancelled"])
-def test_list_by_status(db: Database, clock: Clock, world: dict[str, int], status: str) -> None:
+@pytest.mark.parametrize("status", list(Status))
+def test_list_by_status(db: Database, clock: Clock, world: dict[str, int], status: Status) -> None:
     with db.session(write=False) as s:
         found = store.list_promises(s, clock=clock, statuses=[status])
     assert ids(found) == [world[status]]
@@ -691,8 +691,8 @@ def test_status_follows_the_clock_without_a_write(db: Database, clock: Clock) ->
     tomorrow = later(clock, days=1)
     assert show(db, tomorrow, pid).status == "overdue"
     with db.session(write=False) as s:
-        assert ids(store.list_promises(s, clock=tomorrow, statuses=["overdue"])) == [pid]
-        assert store.list_promises(s, clock=tomorrow, statuses=["open"]) == []
+        assert ids(store.list_promises(s, clock=tomorrow, statuses=[Status.overdue])) == [pid]
+        assert store.list_promises(s, clock=tomorrow, statuses=[Status.open]) == []
 
 
 # --- the transaction and the file ------------------------------------------------------------------------

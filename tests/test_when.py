@@ -456,7 +456,9 @@ def test_within_bad_input(text: str, message: str) -> None:
     ],
 )
 def test_pk_now_pins_the_clock(pk_now: str, expected: str) -> None:
-    assert pinned_clock(pk_now).isoformat() == expected
+    pinned = pinned_clock(pk_now)
+    assert pinned is not None
+    assert pinned.isoformat() == expected
 
 
 @pytest.mark.parametrize(

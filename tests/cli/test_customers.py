@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Pk
+from tests.cli.conftest import Pk, PkJson
 from tests.conftest import SQL
 
 
-def test_customer_add_then_show_with_track_record(pk: Pk, pkj) -> None:
+def test_customer_add_then_show_with_track_record(pk: Pk, pkj: PkJson) -> None:
     assert pk("customer", "add", "Anna Smith", "--email", "anna@example.com").stdout.strip() == (
         "Added customer Anna Smith."
     )
@@ -41,7 +41,7 @@ def test_customer_add_then_show_with_track_record(pk: Pk, pkj) -> None:
     assert "kept rate 50%" in table
 
 
-def test_customer_add_on_a_known_name_fills_in_details(pk: Pk, pkj) -> None:
+def test_customer_add_on_a_known_name_fills_in_details(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Boots", "-c", "Ben", "-d", "today")
     assert pk("customer", "add", "ben", "--phone", "+49 30 123").stdout.strip() == "Updated customer Ben."
     assert pkj("customer", "show", "Ben")["phone"] == "+49 30 123"
@@ -69,7 +69,9 @@ def test_unknown_customer_is_exit_3(pk: Pk) -> None:
         assert "no customer named 'Nobody'" in result.stderr
 
 
-def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(pk: Pk, pkj, db_sql: SQL) -> None:
+def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
+    pk: Pk, pkj: PkJson, db_sql: SQL
+) -> None:
     pk("customer", "add", "Zelda Quixote", "--email", "zelda@example.com", "--phone", "+1 555 0100")
     pk(
         "promise",
@@ -110,7 +112,7 @@ def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(pk: Pk, pkj
     assert "zelda" not in csv_out
 
 
-def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj) -> None:
+def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Boots", "-c", "Anna", "-d", "today")
     pk("deliver", "1")
     due = pkj("due", "--within", "2d")
@@ -121,7 +123,7 @@ def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj) -> N
     assert pkj("check") == []
 
 
-def test_unhappy_followup_puts_the_parent_in_check_until_remedied(pk: Pk, pkj) -> None:
+def test_unhappy_followup_puts_the_parent_in_check_until_remedied(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Boots", "-c", "Anna", "-d", "today")
     pk("deliver", "1")
     pk("done", "2", "--unhappy", "--note", "Sole squeaks")
@@ -151,7 +153,7 @@ def test_unhappy_followup_puts_the_parent_in_check_until_remedied(pk: Pk, pkj) -
     ],
 )
 def test_followup_dates_across_month_ends_and_dst(
-    pk: Pk, pkj, tmp_path: Path, now: str, after: str, expected: str
+    pk: Pk, pkj: PkJson, tmp_path: Path, now: str, after: str, expected: str
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[followup]\nafter = ["{after}"]\n')
@@ -163,7 +165,7 @@ def test_followup_dates_across_month_ends_and_dst(
     assert followup["due"] == expected
 
 
-def test_no_followups_when_configured_empty(pk: Pk, pkj, tmp_path: Path) -> None:
+def test_no_followups_when_configured_empty(pk: Pk, pkj: PkJson, tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text("[followup]\nafter = []\n")
     pk("promise", "add", "Boots", "-d", "today", env={"PK_CONFIG": str(config)})
@@ -171,7 +173,7 @@ def test_no_followups_when_configured_empty(pk: Pk, pkj, tmp_path: Path) -> None
     assert pkj("promise", "list", "--kind", "followup") == []
 
 
-def test_notice_for_a_late_delivery_says_what_happened_and_records_it(pk: Pk, pkj) -> None:
+def test_notice_for_a_late_delivery_says_what_happened_and_records_it(pk: Pk, pkj: PkJson) -> None:
     pk(
         "promise",
         "add",
@@ -218,7 +220,7 @@ def test_notice_for_a_kept_promise_is_refused(pk: Pk) -> None:
     assert "nothing to tell the customer" in result.stderr
 
 
-def test_stats_on_a_hand_computed_set(pk: Pk, pkj) -> None:
+def test_stats_on_a_hand_computed_set(pk: Pk, pkj: PkJson) -> None:
     early = "2026-11-16T09:00:00+01:00"
     # 1 kept; 2 late by 1 day; 3 late by 3 days and overcharged; 4 short (closed with done); 5 overdue;
     # 6 cancelled; 7 open and not yet due (outside the period); 8 renegotiated then kept.
@@ -276,7 +278,7 @@ def test_stats_on_a_hand_computed_set(pk: Pk, pkj) -> None:
     assert "40%" in table
 
 
-def test_stats_by_month_uses_the_local_calendar(pk: Pk, pkj) -> None:
+def test_stats_by_month_uses_the_local_calendar(pk: Pk, pkj: PkJson) -> None:
     # Delivered at 00:30 local on 1 Dec = 23:30 UTC on 30 Nov: it belongs to December in the shop.
     pk("promise", "add", "A", "-d", "2026-12-01", now="2026-11-20T09:00:00+01:00")
     pk("deliver", "1", "--no-followup", now="2026-12-01T00:30:00+01:00")

@@ -12,7 +12,7 @@ import pytest
 from icalendar import Calendar
 
 from promisekeeper.models import SCHEMA_VERSION
-from tests.cli.conftest import Pk
+from tests.cli.conftest import Pk, PkJson
 from tests.conftest import SQL
 
 HEADER = "customer,what,quantity,price,due,staff,tags,delivered_at,delivered_what,delivered_quantity,charged"
@@ -91,6 +91,7 @@ def everything(pk: Pk, env: dict[str, str] | None = None) -> dict[str, object]:
     return seen
 
 
+@pytest.mark.slow
 def test_json_export_then_import_reproduces_list_and_show_exactly(
     pk: Pk, tmp_path: Path, cli_env: dict[str, str]
 ) -> None:
@@ -135,7 +136,7 @@ def write(path: Path, *rows: str, header: str = HEADER) -> Path:
     return path
 
 
-def test_csv_import_with_deliveries_gives_statuses(pk: Pk, pkj, tmp_path: Path) -> None:
+def test_csv_import_with_deliveries_gives_statuses(pk: Pk, pkj: PkJson, tmp_path: Path) -> None:
     till = write(
         tmp_path / "till.csv",
         "Anna,Boots,2,240,2026-11-10,Jo,boots,2026-11-10 15:00,,,",
@@ -255,7 +256,7 @@ def test_import_reads_standard_input(cli_env: dict[str, str]) -> None:
     )
 
 
-def test_ics_holds_a_vtodo_with_due_for_each_open_promise(pk: Pk, pkj, tmp_path: Path) -> None:
+def test_ics_holds_a_vtodo_with_due_for_each_open_promise(pk: Pk, pkj: PkJson, tmp_path: Path) -> None:
     busy_shop(pk)
     out = tmp_path / "open.ics"
     assert pk("export", "-o", str(out)).stdout == f"Exported 6 promises to {out} (ics).\n"
@@ -296,6 +297,7 @@ def count(env: dict[str, str], table: str, path: str | None = None) -> int:
     return SQL(path or env["PK_DB"]).count(table)
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_backup_is_a_consistent_copy_while_another_program_writes(
     pk: Pk, tmp_path: Path, cli_env: dict[str, str]

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 PK = Path(sys.executable).parent / "pk"
-pytestmark = pytest.mark.skipif(
-    not PK.exists(), reason="the pk console script is not installed in this environment"
-)
+pytestmark = [
+    pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed in this environment"),
+    pytest.mark.slow,  # every test here starts the installed pk as a process
+]
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from typer.testing import Result
 
 from tests.cli.conftest import Pk
 from tests.conftest import SQL
@@ -203,7 +204,7 @@ def ssl_smtp(certs: Certs) -> Iterator[Server]:
 
 def _notify(
     pk: Pk, server: Server | int, *args: str, now: str | None = None, env: dict[str, str] | None = None
-):  # type: ignore[no-untyped-def]
+) -> Result:
     port = server if isinstance(server, int) else server.port
     return pk(
         "notify",
@@ -270,6 +271,7 @@ def _notified(db_sql: SQL) -> int:
     return int(db_sql.rows("SELECT count(*) FROM event WHERE kind = 'notified'")[0][0])
 
 
+@pytest.mark.slow
 def test_the_morning_mail_arrives_as_text_and_html(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     result = _notify(pk, smtp)
@@ -297,6 +299,7 @@ def test_the_morning_mail_arrives_as_text_and_html(pk: Pk, smtp: Server, db_sql:
     assert "<M>" not in markup
 
 
+@pytest.mark.slow
 def test_a_sent_report_is_logged_and_shown_in_the_promise(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     assert _notify(pk, smtp).exit_code == 0
@@ -320,6 +323,7 @@ def test_a_sent_report_is_logged_and_shown_in_the_promise(pk: Pk, smtp: Server, 
     assert "as due today" in shown
 
 
+@pytest.mark.slow
 def test_several_recipients_get_one_message(pk: Pk, smtp: Server) -> None:
     _morning(pk)
     result = _notify(
@@ -344,6 +348,7 @@ def test_a_closed_port_is_exit_5_and_records_nothing(pk: Pk, db_sql: SQL) -> Non
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_a_server_that_never_answers_times_out_with_exit_5(pk: Pk, db_sql: SQL) -> None:
     _morning(pk)
     with socket.socket() as silent:
@@ -358,6 +363,7 @@ def test_a_server_that_never_answers_times_out_with_exit_5(pk: Pk, db_sql: SQL) 
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_only_if_any_sends_nothing_on_a_quiet_day(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     pk("promise", "add", "Tent", "-d", "2026-11-30")
     result = _notify(pk, smtp, "--smtp-security", "none", "--only-if-any")
@@ -367,6 +373,7 @@ def test_only_if_any_sends_nothing_on_a_quiet_day(pk: Pk, smtp: Server, db_sql: 
     assert db_sql.rows("SELECT count(*) FROM sent_report") == [(0,)]
 
 
+@pytest.mark.slow
 def test_without_only_if_any_a_quiet_day_still_mails(pk: Pk, smtp: Server) -> None:
     assert _notify(pk, smtp).exit_code == 0
     [got] = smtp.received
@@ -376,6 +383,7 @@ def test_without_only_if_any_a_quiet_day_still_mails(pk: Pk, smtp: Server) -> No
     assert "Nothing overdue and nothing due today." in str(plain.get_content())
 
 
+@pytest.mark.slow
 def test_dry_run_prints_the_message_and_sends_nothing(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     result = pk("notify", "--to", TO, "--from", FROM, "--dry-run")  # no server needed
@@ -390,6 +398,7 @@ def test_dry_run_prints_the_message_and_sends_nothing(pk: Pk, smtp: Server, db_s
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_only_new_mails_what_became_overdue_since_the_last_mail(pk: Pk, smtp: Server) -> None:
     _morning(pk)
     assert _notify(pk, smtp, "--smtp-security", "none", "--only-new").exit_code == 0
@@ -417,6 +426,7 @@ def test_only_new_mails_what_became_overdue_since_the_last_mail(pk: Pk, smtp: Se
     assert "Rain jacket" not in text
 
 
+@pytest.mark.slow
 def test_only_new_counts_a_renegotiated_promise_that_slips_again(pk: Pk, smtp: Server) -> None:
     pk("promise", "add", "Boots", "-d", "2026-11-20")
     assert _notify(pk, smtp, "--smtp-security", "none", "--only-new").exit_code == 0
@@ -429,6 +439,7 @@ def test_only_new_counts_a_renegotiated_promise_that_slips_again(pk: Pk, smtp: S
     assert smtp.received[-1].message["Subject"] == "Our shop: 1 newly overdue"
 
 
+@pytest.mark.slow
 def test_login_with_the_password_from_the_environment(pk: Pk, smtp: Server) -> None:
     _morning(pk)
     result = _notify(
@@ -438,6 +449,7 @@ def test_login_with_the_password_from_the_environment(pk: Pk, smtp: Server) -> N
     assert len(smtp.received) == 1
 
 
+@pytest.mark.slow
 def test_a_refused_login_is_exit_5_and_records_nothing(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     result = _notify(
@@ -453,6 +465,7 @@ def test_a_refused_login_is_exit_5_and_records_nothing(pk: Pk, smtp: Server, db_
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_a_refused_recipient_is_exit_5_and_nobody_gets_it(pk: Pk, smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     result = _notify(pk, smtp, "--smtp-security", "none", "--to", "nobody@trailhead.example")
@@ -466,6 +479,7 @@ def test_a_refused_recipient_is_exit_5_and_nobody_gets_it(pk: Pk, smtp: Server, 
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_starttls_with_the_shops_own_ca(pk: Pk, tls_smtp: Server, certs: Certs) -> None:
     _morning(pk)
     result = _notify(pk, tls_smtp, "--smtp-security", "starttls", env={"PK_SMTP_CAFILE": str(certs.ca)})
@@ -475,6 +489,7 @@ def test_starttls_with_the_shops_own_ca(pk: Pk, tls_smtp: Server, certs: Certs) 
     assert got.message["Subject"] == "Our shop: 2 overdue, 1 due today"
 
 
+@pytest.mark.slow
 def test_starttls_with_an_unknown_ca_is_refused(pk: Pk, tls_smtp: Server, db_sql: SQL) -> None:
     _morning(pk)
     result = _notify(pk, tls_smtp, "--smtp-security", "starttls")
@@ -489,6 +504,7 @@ def test_starttls_with_an_unknown_ca_is_refused(pk: Pk, tls_smtp: Server, db_sql
     assert _notified(db_sql) == 0
 
 
+@pytest.mark.slow
 def test_plain_smtp_to_a_server_that_requires_starttls_is_exit_5(pk: Pk, tls_smtp: Server) -> None:
     result = _notify(pk, tls_smtp, "--smtp-security", "none")
     assert result.exit_code == 5
@@ -496,6 +512,7 @@ def test_plain_smtp_to_a_server_that_requires_starttls_is_exit_5(pk: Pk, tls_smt
     assert tls_smtp.received == []
 
 
+@pytest.mark.slow
 def test_implicit_tls(pk: Pk, ssl_smtp: Server, certs: Certs) -> None:
     _morning(pk)
     result = _notify(pk, ssl_smtp, "--smtp-security", "ssl", env={"PK_SMTP_CAFILE": str(certs.ca)})
@@ -503,6 +520,7 @@ def test_implicit_tls(pk: Pk, ssl_smtp: Server, certs: Certs) -> None:
     assert len(ssl_smtp.received) == 1
 
 
+@pytest.mark.slow
 def test_the_smtp_section_of_the_config_is_used(pk: Pk, smtp: Server, cli_env: dict[str, str]) -> None:
     _morning(pk)
     config = Path(cli_env["PK_CONFIG"])
@@ -519,6 +537,7 @@ def test_the_smtp_section_of_the_config_is_used(pk: Pk, smtp: Server, cli_env: d
     assert got.message["From"] == f"Trailhead Outfitters <{FROM}>"
 
 
+@pytest.mark.slow
 def test_a_config_password_others_can_read_is_refused(pk: Pk, smtp: Server, cli_env: dict[str, str]) -> None:
     config = Path(cli_env["PK_CONFIG"])
     config.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\npassword = "s3cret"\nuser = "shop"\n')

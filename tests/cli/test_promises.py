@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Pk
+from tests.cli.conftest import Pk, PkJson
 from tests.conftest import SQL
 
 
@@ -21,7 +21,7 @@ def test_add_prints_the_one_line_confirmation(pk: Pk) -> None:
     )
 
 
-def test_add_json_has_the_spec_keys(pkj) -> None:
+def test_add_json_has_the_spec_keys(pkj: PkJson) -> None:
     p = pkj(
         "promise",
         "add",
@@ -66,7 +66,7 @@ def test_add_json_has_the_spec_keys(pkj) -> None:
     }
 
 
-def test_deliver_as_promised_is_kept_and_creates_followups(pk: Pk, pkj) -> None:
+def test_deliver_as_promised_is_kept_and_creates_followups(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Boots", "-c", "Anna", "-p", "240", "-d", "tomorrow")
     result = pk("deliver", "1")
     assert result.exit_code == 0
@@ -76,7 +76,7 @@ def test_deliver_as_promised_is_kept_and_creates_followups(pk: Pk, pkj) -> None:
     assert [f["due"][:10] for f in followups] == ["2026-11-24", "2026-12-22"]
 
 
-def test_deliver_reports_each_deviation_with_its_size(pk: Pk, pkj) -> None:
+def test_deliver_reports_each_deviation_with_its_size(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "boots size 38", "-p", "240", "-d", "2026-11-20 10:00")
     result = pk("deliver", "1", "--what", "boots size 39", "--price", "250", "--no-followup")
     assert result.exit_code == 0
@@ -91,7 +91,7 @@ def test_deliver_reports_each_deviation_with_its_size(pk: Pk, pkj) -> None:
     assert shown["charged"] == "250.00"
 
 
-def test_partial_delivery_keeps_the_promise_open(pk: Pk, pkj) -> None:
+def test_partial_delivery_keeps_the_promise_open(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Merino socks", "-q", "4", "-p", "60", "-d", "tue")
     first = pkj("deliver", "1", "--qty", "1", "--no-followup")
     assert first["status"] == "open"
@@ -102,7 +102,7 @@ def test_partial_delivery_keeps_the_promise_open(pk: Pk, pkj) -> None:
     assert last["charged"] == "60.00"
 
 
-def test_due_lists_overdue_first_then_due_today(pk: Pk, pkj) -> None:
+def test_due_lists_overdue_first_then_due_today(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Old", "-d", "2026-11-18")
     pk("promise", "add", "Older", "-d", "2026-11-15")
     pk("promise", "add", "Today", "-d", "today 17:00")
@@ -128,7 +128,7 @@ def test_fail_on_overdue_exits_1_only_when_something_is_overdue(pk: Pk) -> None:
     assert pk("due", "--fail-on-overdue").exit_code == 1
 
 
-def test_check_lists_unremedied_and_remedy_takes_it_off(pk: Pk, pkj) -> None:
+def test_check_lists_unremedied_and_remedy_takes_it_off(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Jacket M", "-p", "180", "-d", "today")
     pk("deliver", "1", "--what", "Jacket L", "--no-followup")
     pk("promise", "add", "Kept one", "-d", "today")
@@ -144,7 +144,7 @@ def test_check_lists_unremedied_and_remedy_takes_it_off(pk: Pk, pkj) -> None:
     assert "Check labels" in history[-1]["detail"]
 
 
-def test_amend_keeps_the_original_terms(pkj) -> None:
+def test_amend_keeps_the_original_terms(pkj: PkJson) -> None:
     pkj("promise", "add", "Trail shoes", "-d", "2026-11-23")
     amended = pkj("promise", "amend", "1", "--due", "2026-11-27", "--reason", "Supplier delay")
     assert amended["renegotiated"] is True
@@ -157,7 +157,7 @@ def test_amend_keeps_the_original_terms(pkj) -> None:
     assert "Supplier delay" in event["detail"]
 
 
-def test_cancel_then_deliver_is_bad_input(pk: Pk, pkj) -> None:
+def test_cancel_then_deliver_is_bad_input(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "add", "Sleeping bag", "-d", "tue")
     assert pkj("promise", "cancel", "1", "--reason", "Bought elsewhere")["status"] == "cancelled"
     result = pk("deliver", "1")
@@ -165,7 +165,7 @@ def test_cancel_then_deliver_is_bad_input(pk: Pk, pkj) -> None:
     assert result.stderr == "pk: Promise #1 was cancelled; it cannot be delivered.\n"
 
 
-def test_done_closes_a_callback(pkj) -> None:
+def test_done_closes_a_callback(pkj: PkJson) -> None:
     pkj("promise", "add", "Call back Ben", "--kind", "callback", "-d", "today 16:00")
     done = pkj("done", "1", "--note", "Spoke to Ben")
     assert done["status"] == "kept"
@@ -252,7 +252,7 @@ def test_failed_add_leaves_no_customer_behind(pk: Pk, db_sql: SQL) -> None:
     assert db_sql.count("customer") == 0
 
 
-def test_customer_is_matched_case_insensitively(pkj) -> None:
+def test_customer_is_matched_case_insensitively(pkj: PkJson) -> None:
     pkj("promise", "add", "A", "-c", "Anna Smith", "-d", "today")
     pkj("promise", "add", "B", "-c", "anna  SMITH", "-d", "today")
     assert [p["customer"] for p in pkj("promise", "list", "--customer", "ANNA smith")] == ["Anna Smith"] * 2
@@ -360,7 +360,7 @@ def test_what_people_type_is_shown_as_typed_never_as_markup(pk: Pk) -> None:
         assert typed in shown
 
 
-def test_every_help_example_runs(pk: Pk, pkj) -> None:
+def test_every_help_example_runs(pk: Pk, pkj: PkJson) -> None:
     """The examples in --help are real: the WHEN and PRICE in each parse (the ids exist here)."""
     pk(
         "promise",

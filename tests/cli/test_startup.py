@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test here starts pk in a fresh interpreter
+
 # Runs pk's entry point in a fresh interpreter, then reports which database modules were imported.
 PROBE = """
 import json, sys

@@ -14,6 +14,7 @@ DATA = Path(__file__).parents[1] / "data" / "release1"
 JUDGED_AT = "2026-11-29T20:00:00+01:00"  # the moment judged.json was written by release 1
 
 
+@pytest.mark.slow
 @pytest.mark.sqlite_only
 def test_a_release1_book_is_upgraded_and_every_promise_judged_the_same(
     pk: Pk, cli_env: dict[str, str]
