@@ -1,4 +1,4 @@
-"""The rules of a promise (SPEC.md, "Words": status and deviation): table-driven and property-based."""
+"""The rules of a promise (docs/reference.md: status and deviation): table-driven and property-based."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""WHEN / DURATION grammar: every form of SPEC.md's table, the calendar's edges, DST, and any text."""
+"""WHEN / DURATION grammar: every form in docs/reference.md, the calendar's edges, DST, and any text."""
 
 from __future__ import annotations
 

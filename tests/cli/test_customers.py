@@ -247,7 +247,7 @@ def test_stats_on_a_hand_computed_set(pk: Pk, pkj: PkJson) -> None:
     pk("promise", "amend", "8", "--due", "2026-11-20", "--reason", "Agreed", now="2026-11-17T11:00:00+01:00")
     pk("deliver", "8", "--no-followup", now="2026-11-20T09:00:00+01:00")
     # Closing D with `done` fulfils a delivery promise, so its 2-day follow-up (#9, staff Sam) is overdue too.
-    # D is short and, by SPEC's rule (total charged != promised price), also a price deviation.
+    # D is short and, by the reference's rule (total charged != promised price), also a price deviation.
     s = pkj("stats")
     assert {
         k: s[k] for k in ("promises", "fulfilled", "kept", "deviated", "overdue", "cancelled", "renegotiated")

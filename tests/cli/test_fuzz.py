@@ -1,5 +1,5 @@
 """Random input through the command layer: any text, price, date or id gives an answer or one sentence
-with an exit code from SPEC.md's table, never a traceback."""
+with an exit code from the reference's table, never a traceback."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The daily loop through the command layer: add → due → deliver → check, with SPEC.md's output and errors."""
+"""The daily loop through the command layer: add → due → deliver → check, with its output and errors."""
 
 from __future__ import annotations
 
