@@ -249,7 +249,14 @@ def _with(url: str, **parts: Any) -> str:
     return sa.make_url(url).set(**parts).render_as_string(hide_password=False)
 
 
+def _have_psycopg() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("psycopg") is not None
+
+
 @needs_pk
+@pytest.mark.skipif(not _have_psycopg(), reason="psycopg is not installed (pip install -e '.[test,postgres]')")
 def test_a_server_that_is_not_there_is_exit_4_in_one_sentence_without_the_password(tmp_path: Path) -> None:
     result = run_pk("postgresql+psycopg://shop:s3cret@127.0.0.1:1/promises", tmp_path, "due")
     assert result.returncode == 4
@@ -257,6 +264,14 @@ def test_a_server_that_is_not_there_is_exit_4_in_one_sentence_without_the_passwo
     assert "check that it is running" in result.stderr
     assert result.stderr.count("\n") == 1
     assert "s3cret" not in result.stderr
+
+
+@needs_pk
+@pytest.mark.skipif(_have_psycopg(), reason="psycopg is installed here, so the driver is not missing")
+def test_a_postgresql_url_without_the_driver_says_which_extra_to_install(tmp_path: Path) -> None:
+    result = run_pk("postgresql+psycopg://shop:s3cret@127.0.0.1:1/promises", tmp_path, "due")
+    assert result.returncode == 4
+    assert result.stderr == "pk: No driver for postgresql+psycopg; install it (pip install 'promisekeeper[postgres]').\n"
 
 
 @needs_pk
