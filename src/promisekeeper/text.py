@@ -30,6 +30,12 @@ def _name(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
+def _described(ch: str) -> str:
+    if ch in BIDI:
+        return f"the bidirectional override {_name(ch)}"
+    return f"the control character {_name(ch)}"
+
+
 def check_text(value: str, field: str, *, multiline: bool = False, line: int | None = None) -> str:
     """``value`` unchanged if it holds no control character or bidi override, else bad input naming
     ``field`` (and the import ``line``). ``multiline`` (notes) allows newlines and tabs."""
@@ -40,10 +46,8 @@ def check_text(value: str, field: str, *, multiline: bool = False, line: int | N
     allowed = ""
     if not multiline and found.group() in "\n\t":
         allowed = " (only a note may hold line breaks and tabs)"
-    raise BadInput(
-        f"{field}{where} contains the control character {_name(found.group())}{allowed}; "
-        "type it again without it."
-    )
+    advice = "type it again without it" if line is None else "remove it and import the file again"
+    raise BadInput(f"{field}{where} contains {_described(found.group())}{allowed}; {advice}.")
 
 
 def _shown(ch: str) -> str:
@@ -66,10 +70,16 @@ def visible(value: str, *, keep_lines: bool = False) -> str:
     return _UNSAFE.sub(lambda m: _shown(m.group()), value)
 
 
+def _formula_like(value: str) -> bool:
+    """Whether a spreadsheet would run the cell, or :func:`csv_unprefix` would take a ``'`` off it."""
+    return value.lstrip("'").startswith(FORMULA_STARTS)
+
+
 def csv_safe(value: str) -> str:
     """A text cell for CSV: visible, and prefixed with ``'`` when a spreadsheet would run it as a
-    formula (it starts with ``= + - @``, TAB or CR)."""
-    if value.startswith(FORMULA_STARTS):
+    formula (it starts with ``= + - @``, TAB or CR), or when it already starts with ``'`` before one
+    (so that :func:`csv_unprefix` gives back exactly ``value``)."""
+    if _formula_like(value):
         value = "'" + value
     return visible(value, keep_lines=True)
 
@@ -77,6 +87,6 @@ def csv_safe(value: str) -> str:
 def csv_unprefix(value: str) -> str:
     """Exactly the ``'`` that :func:`csv_safe` put before a formula-like cell, removed; anything else
     unchanged (a cell that merely starts with ``'`` keeps it)."""
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and _formula_like(value[1:]):
         return value[1:]
     return value
