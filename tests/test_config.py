@@ -22,7 +22,7 @@ def test_defaults_without_a_config_file(tmp_path: Path) -> None:
     s = load_settings(env(tmp_path, PK_TZ="Europe/Berlin"))
     assert s.db == str(default_db_path())
     assert s.db.endswith(str(Path("promisekeeper") / "promises.db"))
-    assert (s.currency, s.date_order, s.country, s.followup_after) == ("EUR", "DMY", None, ("2d", "30d"))
+    assert (s.currency, s.date_order, s.country, s.followup_after) == ("EUR", "DMY", None, ("2bd", "30d"))
     assert s.timezone == "Europe/Berlin"
     assert s.config_path is None
 

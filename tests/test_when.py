@@ -14,6 +14,9 @@ from promisekeeper.when import (
     Clock,
     Due,
     end_of_day,
+    is_working_day,
+    on_a_working_day,
+    parse_since,
     parse_when,
     parse_within,
     pinned_clock,
@@ -616,3 +619,47 @@ def test_describe_span_never_crashes(seconds: float) -> None:
 def test_relative_forms_near_the_end_of_the_calendar_are_bad_input_not_overflow(text: str) -> None:
     with pytest.raises(BadInput, match="out of range"):
         when(text, now="9998-12-31T23:00-12:00", tz=NEW_YORK)
+
+
+@pytest.mark.parametrize(
+    ("day", "country", "moved_to"),
+    [
+        (date(2026, 11, 24), None, date(2026, 11, 24)),  # a Tuesday stays
+        (date(2026, 11, 21), None, date(2026, 11, 23)),  # Saturday → Monday
+        (date(2026, 11, 22), None, date(2026, 11, 23)),  # Sunday → Monday
+        (date(2026, 12, 25), None, date(2026, 12, 25)),  # without a country only weekends are closed
+        (date(2026, 12, 25), "DE", date(2026, 12, 28)),  # Christmas, Boxing Day (Sat), Sunday
+        (date(2026, 10, 3), "DE", date(2026, 10, 5)),  # German Unity Day is a Saturday in 2026
+    ],
+)
+def test_a_date_on_a_closed_day_moves_to_the_next_working_day(
+    day: date, country: str | None, moved_to: date
+) -> None:
+    tz = ZoneInfo(BERLIN)
+    date_only = Due(end_of_day(day, tz), date_only=True)
+    assert on_a_working_day(date_only, tz, country) == Due(end_of_day(moved_to, tz), date_only=True)
+    timed = Due(datetime.combine(day, datetime.min.time().replace(hour=15), tzinfo=tz), date_only=False)
+    moved = on_a_working_day(timed, tz, country).moment.astimezone(tz)
+    assert (moved.date(), moved.hour) == (moved_to, 15)
+
+
+@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)))
+@settings(max_examples=200, deadline=None)
+def test_a_moved_date_is_a_working_day_and_never_earlier(day: date) -> None:
+    tz = ZoneInfo(BERLIN)
+    moved = on_a_working_day(Due(end_of_day(day, tz), date_only=True), tz, "DE").moment.astimezone(tz).date()
+    assert moved >= day
+    assert is_working_day(moved, "DE")
+    assert all(not is_working_day(day + timedelta(days=n), "DE") for n in range((moved - day).days))
+
+
+@pytest.mark.parametrize("text", ["tue", "tomorrow", "3d", "2026-12-01"])
+def test_a_since_in_the_future_is_bad_input(text: str) -> None:
+    clock = Clock(now=datetime.fromisoformat("2026-11-23T10:00+01:00"), tz=ZoneInfo(BERLIN))
+    with pytest.raises(BadInput, match="in the future"):
+        parse_since(text, clock)
+
+
+def test_a_since_of_today_starts_the_day() -> None:
+    clock = Clock(now=datetime.fromisoformat("2026-11-23T10:00+01:00"), tz=ZoneInfo(BERLIN))
+    assert parse_since("today", clock) == datetime.fromisoformat("2026-11-23T00:00+01:00")

@@ -111,3 +111,20 @@ def test_a_verdict_round_trips_through_event_fields() -> None:
 def test_moments_are_said_in_the_shops_zone_not_utc() -> None:
     at = datetime(2026, 11, 24, 23, 30, tzinfo=UTC).isoformat()  # already Wednesday in Berlin
     assert said(EventKind.delivered, what="Rope", quantity=1, at=at) == "Rope on Wed 25 Nov 2026 00:30"
+
+
+@pytest.mark.parametrize(
+    ("seconds", "cell"),
+    [
+        (0, "1s"),
+        (0.4, "1s"),
+        (48, "48s"),
+        (59.9, "59s"),
+        (60, "1m"),
+        (3600, "1h"),
+        (3660, "1h 1m"),
+        (90000, "1d 1h"),
+    ],
+)
+def test_a_short_span_is_never_zero_minutes(seconds: float, cell: str) -> None:
+    assert words.short_span(seconds) == cell

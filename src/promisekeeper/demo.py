@@ -38,7 +38,7 @@ def eur(amount: str) -> Money:
     return Money(Decimal(amount), "EUR")
 
 
-def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2d", "30d")) -> None:
+def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2bd", "30d")) -> None:
     """Fill ``db`` with the demo week, as of ``clock.now``, in one transaction."""
 
     def at(days: int, hour: int, minute: int = 0) -> Clock:

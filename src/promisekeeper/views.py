@@ -193,6 +193,8 @@ class PromiseView:
     unhappy: bool
     deliveries: tuple[DeliveryView, ...] = ()
     history: tuple[EventView, ...] = ()
+    followups: tuple[tuple[int, Due], ...] = ()
+    """The follow-ups the command that returned this view created (``deliver``/``done`` announce them)."""
 
     @property
     def status(self) -> Status:
@@ -216,6 +218,7 @@ PROMISE_FIELDS = (
     "price",
     "currency",
     "due",
+    "due_date",
     "date_only",
     "original_due",
     "renegotiated",
@@ -223,6 +226,7 @@ PROMISE_FIELDS = (
     "deviations",
     "delivered_quantity",
     "charged",
+    "charged_currency",
     "fulfilled_at",
     "late_by_seconds",
     "staff",
@@ -230,6 +234,7 @@ PROMISE_FIELDS = (
     "note",
     "parent_id",
     "remedied",
+    "unhappy",
     "created",
 )
 """The keys of a promise in JSON and the columns of its CSV row, in order (stable: scripts use them)."""

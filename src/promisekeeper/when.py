@@ -231,11 +231,22 @@ def parse_when(text: str, clock: Clock) -> Due:
 
 
 def parse_since(text: str, clock: Clock) -> datetime:
-    """Parse a WHEN as the start of a period (``--since``): a date alone means that day's first moment."""
+    """Parse a WHEN as the start of a period (``--since``): a date alone means that day's first moment.
+
+    A start after now is bad input (a weekday name means the coming one, which is never what a period
+    that ends now wants).
+    """
     due = parse_when(text, clock)
-    if not due.date_only:
-        return due.moment
-    return _wall(due.moment.astimezone(clock.tz).date(), time.min, clock.tz)
+    start = (
+        due.moment if not due.date_only else _wall(due.moment.astimezone(clock.tz).date(), time.min, clock.tz)
+    )
+    if start > clock.now:
+        day = _describe_date(start.astimezone(clock.tz).date())
+        raise BadInput(
+            f"--since {quote(text)} is {day}, in the future; give the first day of the period, "
+            f"e.g. {_describe_date(clock.today - timedelta(days=7))}."
+        )
+    return start
 
 
 def parse_within(text: str, clock: Clock) -> datetime:
@@ -531,6 +542,23 @@ def _add_business_days(start: date, n: int, country: str | None) -> date:
         if day.weekday() < 5 and (closed is None or day not in closed):
             n -= 1
     return day
+
+
+def is_working_day(day: date, country: str | None) -> bool:
+    """Not a Saturday, Sunday or public holiday of ``country`` (weekends only without one)."""
+    return day.weekday() < 5 and (country is None or day not in _holidays(country))
+
+
+def on_a_working_day(due: Due, tz: ZoneInfo, country: str | None) -> Due:
+    """``due`` moved forward, day by day at the same local time, until it falls on a working day."""
+    local = due.moment.astimezone(tz)
+    day = local.date()
+    while not is_working_day(day, country):
+        day += timedelta(days=1)
+    if day == local.date():
+        return due
+    moment = end_of_day(day, tz) if due.date_only else _wall(day, local.timetz().replace(tzinfo=None), tz)
+    return Due(moment, due.date_only)
 
 
 def _describe_date(day: date) -> str:

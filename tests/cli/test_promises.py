@@ -62,6 +62,7 @@ def test_add_json_has_the_spec_keys(pkj: PkJson) -> None:
         "note": None,
         "parent_id": None,
         "remedied": False,
+        "unhappy": False,
         "created": "2026-11-22T10:00:00+01:00",
     }
 
@@ -70,7 +71,7 @@ def test_deliver_as_promised_is_kept_and_creates_followups(pk: Pk, pkj: PkJson) 
     pk("promise", "add", "Boots", "-c", "Anna", "-p", "240", "-d", "tomorrow")
     result = pk("deliver", "1")
     assert result.exit_code == 0
-    assert result.stdout.strip() == "Delivered #1: kept"
+    assert result.stdout.strip() == "Delivered #1: kept; follow-ups #2 Tue 24 Nov, #3 Tue 22 Dec"
     followups = pkj("promise", "list", "--kind", "followup")
     assert [f["parent_id"] for f in followups] == [1, 1]
     assert [f["due"][:10] for f in followups] == ["2026-11-24", "2026-12-22"]
@@ -220,7 +221,7 @@ def test_list_filters_and_csv(pk: Pk) -> None:
         (("deliver", "99"), 3, "no promise #99"),
         (("promise", "list", "--customer", "Nobody"), 3, "no customer"),
         (("promise", "list", "--status", "lost"), 2, "'lost' is not one of 'open', 'overdue'"),
-        (("deliver", "abc"), 2, "'ID'"),
+        (("deliver", "abc"), 2, "ID must be a promise number such as 12, not 'abc'"),
     ],
 )
 def test_a_tired_clerk_gets_one_sentence_and_the_right_code(

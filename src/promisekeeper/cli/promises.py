@@ -28,10 +28,26 @@ promise_app = typer.Typer(
 )
 app.add_typer(promise_app)
 
+
+def promise_number(text: str) -> int:
+    """An ID argument: a promise number, or one plain sentence (not a type-conversion message)."""
+    from promisekeeper.errors import BadInput, NotFound, quote
+
+    digits = text.strip().removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or int(digits) < 1:
+        raise BadInput(f"ID must be a promise number such as 12, not '{quote(text)[1:-1]}'.")
+    if len(digits) > 18:  # beyond any row id either engine can store
+        raise NotFound(f"There is no promise #{quote(digits)[1:-1]}; `pk promise list` shows the ids.")
+    return int(digits)
+
+
 IdArg = Annotated[
     int,
     typer.Argument(
-        metavar="ID", help="The promise's number, as shown by pk promise list.", show_default=False
+        metavar="ID",
+        help="The promise's number, as shown by pk promise list.",
+        show_default=False,
+        parser=promise_number,
     ),
 ]
 
@@ -98,12 +114,13 @@ def add(
     from promisekeeper import store
 
     st = state(ctx)
+    when = _when(st, due)
     with st.session() as session:
         pid = store.add_promise(
             session,
             clock=st.clock,
             what=what,
-            due=_when(st, due),
+            due=when,
             kind=kind,
             quantity=qty,
             price=_money(st, price, currency),
@@ -113,7 +130,16 @@ def add(
             tags=tag or [],
         )
         view = store.view(session, pid, st.clock)
+    _warn_if_past(st, view)
     _show(st, fmt, as_json, "add", view)
+
+
+def _warn_if_past(st: State, view: PromiseView) -> None:
+    """A due already past is recorded (a promise noted after the fact), with one line saying so."""
+    from promisekeeper import words
+
+    if view.due.moment < st.clock.now:
+        st.warn(words.due_already_past(view, st.settings.tz))
 
 
 @promise_app.command("list")
@@ -194,6 +220,8 @@ def amend(
             quantity=qty,
             price=_money(st, price),
         )
+    if due is not None:
+        _warn_if_past(st, view)
     _show(st, fmt, as_json, "amend", view)
 
 
@@ -331,7 +359,9 @@ def notice(ctx: typer.Context, promise_id: IdArg) -> None:
 
     st = state(ctx)
     with st.session() as session:
-        view = store.view(session, promise_id, st.clock)
+        view = store.view(session, promise_id, st.clock, detail=True)
+        if view.kind == Kind.followup and view.parent_id is not None:
+            raise BadInput(words.followup_has_no_notice(view))
         if not rules.worth_a_notice(view):
             raise BadInput(words.nothing_to_notice(view))
         text = words.notice_text(

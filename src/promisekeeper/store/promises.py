@@ -7,6 +7,7 @@ columns up to date through ``rules.assess`` in the same transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from promisekeeper.rules import closes, default_charge, moment_data, outcome_dat
 from promisekeeper.store.base import (
     append_event,
     clean_quantity,
+    clean_tags,
     clean_text,
     deliveries_of,
     fulfilment_of,
@@ -29,7 +31,7 @@ from promisekeeper.store.base import (
 )
 from promisekeeper.store.customers import customer_for
 from promisekeeper.views import EventKind, Fulfilment, Kind, PromiseView, State, Status
-from promisekeeper.when import Clock, Due, parse_when
+from promisekeeper.when import Clock, Due, on_a_working_day, parse_when
 
 _REASON_HINT = 'say why, e.g. "Supplier delay; the customer agreed"'
 
@@ -66,15 +68,15 @@ def add_promise(
         currency=price.currency if price else None,
         due=due.moment,
         date_only=due.date_only,
-        staff=optional_text(staff),
-        note=optional_text(note),
+        staff=optional_text(staff, "The staff name"),
+        note=optional_text(note, "The note", multiline=True),
         parent_id=parent_id,
         created=clock.now,
     )
     session.add(promise)
     session.flush()
     assert promise.id is not None
-    for tag in dict.fromkeys(t.strip() for t in tags if t.strip()):
+    for tag in clean_tags(tags):
         session.add(Tag(promise_id=promise.id, tag=tag))
     append_event(
         session,
@@ -101,21 +103,25 @@ def _open_promise(session: Session, promise_id: int, verb: str) -> Promise:
 
 def _close(
     session: Session, promise: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]
-) -> None:
+) -> tuple[tuple[int, Due], ...]:
+    """Close ``promise`` as fulfilled at ``at``; return the follow-ups this created (id, due)."""
     promise.state = State.fulfilled
     promise.closed_at = at
     if promise.kind == Kind.delivery and followup_after:
-        _create_followups(session, promise, clock, at, followup_after)
+        return _create_followups(session, promise, clock, at, followup_after)
+    return ()
 
 
 def _create_followups(
     session: Session, parent: Promise, clock: Clock, at: datetime, followup_after: Sequence[str]
-) -> None:
+) -> tuple[tuple[int, Due], ...]:
     assert parent.id is not None
+    created: list[tuple[int, Due]] = []
     base = Clock(now=at, tz=clock.tz, date_order=clock.date_order, country=clock.country)
     customer = session.get(Customer, parent.customer_id) if parent.customer_id else None
     for offset in followup_after:
-        due = parse_when(offset, base)
+        # A check-in is made on a working day: one that lands on a weekend or holiday moves on.
+        due = on_a_working_day(parse_when(offset, base), clock.tz, clock.country)
         child = add_promise(
             session,
             clock=clock,
@@ -136,6 +142,8 @@ def _create_followups(
             due=moment_data(due.moment),
             date_only=due.date_only,
         )
+        created.append((child, due))
+    return tuple(created)
 
 
 def delivered_at(at: Due | None, clock: Clock) -> datetime:
@@ -205,9 +213,10 @@ def deliver(
     item = clean_text(what, "The delivered WHAT") if what is not None else promise.what
     charge = price if price is not None else default_charge(terms, earlier, qty)
     delivery = Fulfilment(at=moment, what=item, quantity=qty, price=charge)
-    _record_delivery(session, promise, clock, delivery, optional_text(note))
+    _record_delivery(session, promise, clock, delivery, optional_text(note, "The note", multiline=True))
+    followups: tuple[tuple[int, Due], ...] = ()
     if closes(terms, [*earlier, delivery]):
-        _close(session, promise, clock, moment, followup_after)
+        followups = _close(session, promise, clock, moment, followup_after)
     session.flush()
     outcome = sync(session, promise, clock)
     if promise.state == State.fulfilled:
@@ -219,7 +228,7 @@ def deliver(
             customer_id=promise.customer_id,
             **outcome_data(outcome),
         )
-    return view(session, promise_id, clock)
+    return replace(view(session, promise_id, clock), followups=followups)
 
 
 def done(
@@ -237,14 +246,16 @@ def done(
     delivered yet, ``done`` records the delivery as promised.
     """
     promise = _open_promise(session, promise_id, "marked done")
-    note = optional_text(note)
+    note = optional_text(note, "The note", multiline=True)
     if not deliveries_of(session, promise_id):
         terms = terms_of(promise)
         charge = default_charge(terms, [], terms.quantity)
         as_promised = Fulfilment(at=clock.now, what=promise.what, quantity=promise.quantity, price=charge)
         session.add(_delivery_row(promise_id, as_promised, note))
+    # An unhappy follow-up is about its parent: the parent goes to ``check`` until it has a remedy (the
+    # follow-up keeps the fact, but ``check`` never lists a follow-up).
     promise.unhappy = unhappy
-    _close(session, promise, clock, clock.now, followup_after)
+    followups = _close(session, promise, clock, clock.now, followup_after)
     session.flush()
     outcome = sync(session, promise, clock)
     append_event(
@@ -271,7 +282,7 @@ def done(
                 customer_id=parent.customer_id,
                 followup_id=promise_id,
             )
-    return view(session, promise_id, clock)
+    return replace(view(session, promise_id, clock), followups=followups)
 
 
 def amend(
@@ -291,6 +302,19 @@ def amend(
     if due is None and what is None and quantity is None and price is None:
         raise BadInput("Nothing to amend; give at least one of --due, --what, --qty, --price.")
     before = terms_data(terms_of(promise), date_only=promise.date_only)
+    if due is not None and (due.moment, due.date_only) == (promise.due, promise.date_only):
+        due = None
+    if what is not None and clean_text(what, "WHAT") == promise.what:
+        what = None
+    if quantity is not None and quantity == promise.quantity:
+        quantity = None
+    if price is not None and (price.minor, price.currency) == (promise.price_minor, promise.currency):
+        price = None
+    if due is None and what is None and quantity is None and price is None:
+        raise BadInput(
+            f"Nothing to change: promise #{promise_id} already has those terms; "
+            "an amendment records a renegotiation only when a term changes."
+        )
     if due is not None:
         if promise.original_due is None:
             promise.original_due = promise.due
@@ -348,6 +372,11 @@ def remedy(
 ) -> PromiseView:
     """Record how a deviated, overdue or unhappy promise was made right, and what will prevent it."""
     current = view(session, promise_id, clock)
+    if current.kind == Kind.followup and current.parent_id is not None:
+        raise BadInput(
+            f"Promise #{promise_id} is a follow-up of #{current.parent_id}; "
+            f"record the remedy on the promise itself (pk remedy {current.parent_id} …)."
+        )
     if not (
         current.status in (Status.deviated, Status.overdue) or current.unhappy or current.outcome.deviations
     ):
@@ -355,7 +384,7 @@ def remedy(
             f"Promise #{promise_id} is {current.status} with no deviation; there is nothing to remedy."
         )
     action = clean_text(action, "The action", 'say what was done to make it right, e.g. "Refunded €10"')
-    prevent = optional_text(prevent)
+    prevent = optional_text(prevent, "The prevention")
     session.add(Remedy(promise_id=promise_id, at=clock.now, action=action, prevent=prevent))
     promise = load_promise(session, promise_id)
     promise.remedied = True

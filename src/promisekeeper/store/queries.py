@@ -85,7 +85,11 @@ def check(
         status_clause(Status.overdue, clock.now),
         col(Promise.unhappy),
     )
-    query = select(Promise).where(broken, col(Promise.state) != State.cancelled)
+    # A follow-up is our reminder, not the customer's promise: late or not, it is never a thing to
+    # remedy (an unhappy one puts its parent here instead).
+    query = select(Promise).where(
+        broken, col(Promise.state) != State.cancelled, col(Promise.kind) != Kind.followup
+    )
     if since is not None:
         query = query.where(col(Promise.due) >= since)
     if include_remedied:

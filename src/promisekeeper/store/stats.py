@@ -78,6 +78,18 @@ def _settled() -> sa.ColumnElement[datetime]:
     )
 
 
+def _epoch_seconds(session: Session, moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[int]:
+    """Whole seconds since the epoch, rounded *down*: the end of a day (23:59:59.999999) stays in its day.
+
+    SQLite's date functions round to the millisecond (and PostgreSQL's cast to an integer rounds), which
+    put a promise due Sunday at the end of the day into Monday's week. SQLite stores UTC text, so it is
+    cut at the minute (the buckets are whole quarter hours); PostgreSQL floors the epoch.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return sa.cast(sa.func.strftime("%s", sa.func.substr(moment, 1, 16)), sa.BigInteger)
+    return sa.cast(sa.func.floor(sa.extract("epoch", moment)), sa.BigInteger)
+
+
 def stats(
     session: Session, *, clock: Clock, since: datetime | None = None, by: StatsBy | None = None
 ) -> StatsResult:
@@ -94,7 +106,7 @@ def stats(
     total = tally(session.execute(sa.select(*columns).where(*period)).one())
     rows: list[tuple[str, Tally]] = []
     if by in (StatsBy.week, StatsBy.month):
-        bucket = sa.cast(sa.extract("epoch", settled), sa.BigInteger) // _BUCKET
+        bucket = _epoch_seconds(session, settled) // _BUCKET
         merged: dict[str, Tally] = {}
         query = sa.select(bucket.label("k"), *columns).where(*period).group_by(bucket)
         for row in session.execute(query):
