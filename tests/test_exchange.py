@@ -181,6 +181,35 @@ def test_json_into_a_database_that_holds_data_is_refused(db: Database, clock: Cl
         (lambda d: d["deliveries"][0].update(promise_id=999), '"promise_id" 999 names no promise'),
         (lambda d: d["promises"].append(dict(d["promises"][0])), "repeats the id 1"),
         (lambda d: d["promises"][0].update(tags="boots"), '"tags" must be a list'),
+        (
+            lambda d: d["promises"][0].update(quantity=[[[1]]]),
+            '"quantity" must be a whole number, not a list',
+        ),
+        # hostile text, in any table
+        (
+            lambda d: d["promises"][0].update(what="\x1b[2J"),
+            r'promises\[0\]: "what" contains the control char',
+        ),
+        (
+            lambda d: d["customers"][0].update(name="Anna\u202e"),
+            r'"name" contains the bidirectional override',
+        ),
+        (lambda d: d["deliveries"][0].update(note="ok\x00"), r'deliveries\[0\]: "note" contains .* U\+0000'),
+        (lambda d: d["history"][0]["data"].update(staff="\x1b]0;x\x07"), r'history\[0\]: "data" contains'),
+        (lambda d: d["promises"][0].update(tags=["ok\x07"]), 'a tag "ok␇" contains the control character'),
+        (lambda d: d["history"][0]["data"].update(deep=nested(20)), '"data" is nested 16 levels deep'),
+        # derived fields that contradict the file
+        (
+            lambda d: d["promises"][5].update(state="fulfilled", closed_at=d["promises"][0]["closed_at"]),
+            r"promises\[5\] \(#6\) says it was fulfilled, but the file holds no delivery for it",
+        ),
+        (lambda d: d["promises"][6].update(closed_at=None), r"\(#7\) says it was cancelled, but not when"),
+        (lambda d: d["promises"][0].update(remedied=True), r"\(#1\) says it was remedied, but .* no remedy"),
+        (lambda d: d["promises"][5].update(parent_id=6), r"\(#6\) is its own parent"),
+        (
+            lambda d: [d["promises"][5].update(parent_id=8), d["promises"][7].update(parent_id=6)],
+            r"\(#6\) leads to a circle of parents \(#6 → #8 → #6\)",
+        ),
     ],
 )
 def test_a_damaged_json_export_is_refused_whole(
@@ -193,6 +222,52 @@ def test_a_damaged_json_export_is_refused_whole(
         import_bytes(other_db, json.dumps(doc).encode(), clock, source="export.json")
     with other_db.session(write=False) as s:
         assert store.list_promises(s, clock=clock) == []
+
+
+def nested(depth: int) -> Any:
+    value: Any = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_derived_fields_are_recomputed_from_the_deliveries(
+    db: Database, other_db: Database, clock: Clock
+) -> None:
+    """An export edited to say a promise delivered more, charged less, was on time or closed is imported as
+    its deliveries say (docs/reference.md, "Import")."""
+    fill(db, clock)
+    doc = json.loads(export_json(db, clock))
+    boots, tent = doc["promises"][0], doc["promises"][5]
+    boots.update(delivered_quantity=99, charged_minor=1, fulfilled_at=tent["due"], late_seconds=None)
+    boots.update(dev_late=False, dev_price=False, dev_short=True, dev_excess=True, dev_substituted=True)
+    tent.update(closed_at=boots["closed_at"])  # open, yet "closed": the close is dropped
+    import_bytes(other_db, json.dumps(doc).encode(), clock, source="export.json")
+    assert views(other_db, clock) == views(db, clock)
+    assert export_json(other_db, clock) == export_json(db, clock)
+
+
+def test_a_fulfilled_promise_with_no_delivery_is_refused_not_stuck(
+    db: Database, other_db: Database, clock: Clock
+) -> None:
+    """Issue 11: such a promise showed ``open``, was missing from ``pk due`` and could not be delivered."""
+    with db.session() as s:
+        store.add_promise(s, clock=clock, what="Boots", due=day(clock, 1), customer="Anna")
+    doc = json.loads(export_json(db, clock))
+    doc["promises"][0].update(state="fulfilled", closed_at=doc["promises"][0]["created"])
+    with pytest.raises(BadInput, match=r"^export.json: promises\[0\] \(#1\) says it was fulfilled"):
+        import_bytes(other_db, json.dumps(doc).encode(), clock, source="export.json")
+    assert views(other_db, clock) == []
+
+
+@pytest.mark.parametrize("depth", [100_000, 3_000])
+def test_a_deeply_nested_json_file_is_bad_input(clock: Clock, depth: int) -> None:
+    data = ("[" * depth + "]" * depth).encode()
+    with pytest.raises(BadInput, match=r"^deep.json (is nested too deeply|is not a promisekeeper export)"):
+        exchange.read_import(data, source="deep.json", fmt=None, clock=clock, currency="EUR")
+    body = '{"format": "promisekeeper", "version": 2, "history": [' + "[" * depth + "]" * depth + "]}"
+    with pytest.raises(BadInput, match=r"nested too deeply|history\[0\] is not a record"):
+        exchange.read_import(body.encode(), source="deep.json", fmt=None, clock=clock, currency="EUR")
 
 
 def test_invalid_json_names_its_line(clock: Clock) -> None:
@@ -326,7 +401,35 @@ def test_a_byte_order_mark_and_crlf_line_ends_are_fine(db: Database, clock: Cloc
         (["Anna,Boots,1,240,,tomorrow,,,,,today,,0,"], "line 2, delivered_quantity: The quantity"),
         (["Anna,Boots,1,240,,tomorrow,,,,,today,,,1.234"], 'line 2, charged: "1.234" has too many'),
         (["Anna,Boots,1,240,,tomorrow,,,,,,,,,extra"], "line 2: it has 15 fields but the header names 14"),
-        (['Anna,"Boots', 'size 38",1,240,,tomorrow,,,,,,,,', "Ben,Socks,1,5,,nope,,,,,,,,"], "line 4, due"),
+        (['Anna,Boots,1,240,,tomorrow,,,"size', '38",,,,,', "Ben,Socks,1,5,,nope,,,,,,,,"], "line 4, due"),
+        (
+            ['Anna,"Boots', 'size 38",1,240,,tomorrow,,,,,,,,'],
+            "line 2, what: it contains the control character U+000A",
+        ),
+        (
+            ["Anna,Boots\x00,1,240,,tomorrow,,,,,,,,"],
+            "line 2, what: it contains the control character U+0000",
+        ),
+        (
+            ["Anna,Boots,1,240,,tomorrow,,Jo\x1b[2J,,,,,,"],
+            "line 2, staff: it contains the control character U+001B",
+        ),
+        (
+            ["Anna,Boots,1,240,,tomorrow,,,,a\u202eb,,,,"],
+            "line 2, tags: it contains the bidirectional override",
+        ),
+        (
+            ["\x1b[31mAnna,Boots,1,240,,tomorrow,,,,,,,,"],
+            "line 2, customer: it contains the control character",
+        ),
+        (
+            ["Anna,Boots,1,240,,tomorrow,,,note\x07,,,,,"],
+            "line 2, note: it contains the control character U+0007",
+        ),
+        (
+            ["Anna,Boots,1,240,,tomorrow,,,,,today,Boots\x9b,,"],
+            "line 2, delivered_what: it contains the control",
+        ),
         (["Anna,Boots,1,240,,tomorrow,,,,,,,,", "", "Ben,Socks,1,5,,nope,,,,,,,,"], "line 4, due"),
         (['Anna,"Boots"x,1,240,,tomorrow,,,,,,,,'], "line 2: the row cannot be read as CSV"),
     ],

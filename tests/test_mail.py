@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import email
+import html
 import os
-from datetime import timedelta
+import re
+import sqlite3
+from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -18,10 +22,10 @@ from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
 from promisekeeper.views import DueReport
-from promisekeeper.when import Clock, parse_when
+from promisekeeper.when import Clock, Due, end_of_day, parse_when
 
 SHOP = "Trailhead Outfitters"
-NASTY = "<script>alert('x')</script> & \"Co\"\r\nBcc: evil@example.com"
+NASTY = "<script>alert('x')</script> & \"Co\" Bcc: evil@example.com"  # control characters: HOSTILE
 STAFF = "<i>Sam</i>&Co"
 
 
@@ -112,7 +116,8 @@ def test_the_text_part_is_the_due_table_aligned_and_plain(report: DueReport, clo
     )
     assert "Overdue: 2" in lines
     boots = next(line for line in lines if "Hiking boots" in line)
-    assert boots.split()[:7] == ["1", "Fri", "20", "Nov", "overdue", "1d", "10h"]
+    assert boots.split()[:3] == ["1", "Fri", "20"]  # render may wrap "Nov" and "1d 10h" below
+    assert "overdue" in boots
     assert "2 × Hiking boots size 38" in boots
     assert boots.endswith("€240.00  Jo")
     header = next(line for line in lines if line.startswith("#  Due"))
@@ -137,8 +142,27 @@ def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: DueReport,
     ]
     assert "<h2" in page
     assert "Overdue: 2" in page
-    assert "Due today: 1" in page
-    assert "<style" not in page  # inline styles only: mail clients drop style sheets
+    assert "Due until Sun 22 Nov (end of day): 1" in page
+    # The wide layout is inline styles (clients that drop style sheets keep it); the one style sheet is the
+    # narrow-screen media query.
+    cells = [attrs for tag, attrs in tags.seen if tag == "td"]
+    assert len(cells) == 3 * 7
+    assert all(attrs.get("style") for attrs in cells)
+    sheet = page[page.index("<style") : page.index("</style>")]
+    assert "@media only screen and (max-width: 600px)" in sheet
+    assert sheet.count("{") == sheet.count("}")
+
+
+def test_the_html_columns_put_what_the_promise_is_first(report: DueReport, clock: Clock) -> None:
+    """On a phone the cells stack in this order: what, customer, due and status first."""
+    _, page = _parts(_parse(_message(report, clock)))
+    tags = _Tags()
+    tags.feed(page)
+    heads = page[page.index("<thead>") : page.index("</thead>")]
+    names = re.findall(r"<th[^>]*>([^<]*)</th>", heads)
+    assert names == ["#", "What", "Customer", "Due", "Status", "Price", "Staff"]
+    classes = [attrs.get("class") for tag, attrs in tags.seen if tag == "td"][:7]
+    assert classes == ["pk-id", "pk-what", "pk-customer", "pk-due", "pk-status", "pk-price", "pk-staff"]
 
 
 def test_customer_and_staff_text_is_escaped_in_html(report: DueReport, clock: Clock) -> None:
@@ -147,6 +171,71 @@ def test_customer_and_staff_text_is_escaped_in_html(report: DueReport, clock: Cl
     assert "<i>" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &quot;Co&quot;" in page
     assert "&lt;i&gt;Sam&lt;/i&gt;&amp;Co" in page
+
+
+# What a book written by another program (or before input was checked) may hold: a screen clear, a bell,
+# a line break and a right-to-left override. Each must be shown visibly, never sent raw.
+HOSTILE = {
+    "what": "Boots\x1b[2J\x07 size\r\n38",
+    "customer": "Eve\u202eevil\x1b]0;TITLE\x07",
+    "staff": "Jo\x1b[31m\rSam",
+}
+SHOWN = {
+    "what": "Boots\u241b[2J\u2407 size\u240d\u240a38",
+    "customer": "Eve<U+202E>evil\u241b]0;TITLE\u2407",
+    "staff": "Jo\u241b[31m\u240dSam",
+}
+RAW = ("\x1b", "\x07", "\u202e", "\r")
+
+
+def _hostile_book(db: Database, clock: Clock) -> DueReport:
+    """A promise stored with plain text, then rewritten in the file with sqlite3, as another program could."""
+    promise = _add(db, clock, "Boots", "2026-11-21", customer="Eve", staff="Jo", note="fine")
+    with sqlite3.connect(db.target) as raw:
+        raw.execute(
+            "UPDATE promise SET what = ?, staff = ?, note = ? WHERE id = ?",
+            (HOSTILE["what"], HOSTILE["staff"], HOSTILE["what"], promise),
+        )
+        raw.execute("UPDATE customer SET name = ?", (HOSTILE["customer"],))
+    raw.close()
+    with db.session(write=False) as session:
+        return store.due_report(session, clock=clock)
+
+
+@pytest.mark.sqlite_only
+def test_stored_control_characters_are_shown_in_both_parts(db: Database, clock: Clock) -> None:
+    report = _hostile_book(db, clock)
+    assert report.overdue[0].what == HOSTILE["what"]  # the store hands it on as stored
+    message = _message(report, clock)
+    text, page = _parts(_parse(message))
+    for raw in RAW:
+        assert raw not in text.replace("\r\n", "\n")
+        assert raw not in page.replace("\r\n", "\n")
+    assert "\n38" not in text  # the stored line break does not break the table's line
+    flat = " ".join(text.split())
+    for field in ("what", "staff"):
+        assert SHOWN[field] in page
+    assert html.escape(SHOWN["customer"]) in page
+    assert "Boots\u241b[2J\u2407 size\u240d\u240a38" in flat.replace(" size", " size")
+    assert "Eve<U+202E>evil" in flat
+    assert "Jo\u241b[31m\u240dSam" in flat
+
+
+@pytest.mark.sqlite_only
+def test_stored_control_characters_never_reach_a_header(db: Database, clock: Clock) -> None:
+    report = _hostile_book(db, clock)
+    shop = "Trail\x1b[2Jhead\u202e\x07"
+    who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop=shop)
+    message = mail.build_message(report, who, shop=shop, tz=clock.tz)
+    head = message.as_bytes().split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    assert b"\x1b" not in head
+    assert b"\x07" not in head
+    parsed = _parse(message)
+    assert parsed["Subject"] == "Trail\u241b[2Jhead<U+202E>\u2407: 1 overdue, 0 due today"
+    assert parsed["From"].addresses[0].display_name == "Trail\u241b[2Jhead<U+202E>\u2407"
+    _, page = _parts(parsed)
+    assert "<title>Trail\u241b[2Jhead&lt;U+202E&gt;\u2407: 1 overdue, 0 due today</title>" in page
 
 
 def test_typed_text_never_reaches_a_header(report: DueReport, clock: Clock) -> None:
@@ -208,13 +297,57 @@ def test_the_envelope_keeps_names_and_drops_duplicates() -> None:
         mail.envelope(None, ["jo@example.com"], shop=SHOP)
 
 
+def test_a_dry_run_needs_no_sender(report: DueReport, clock: Clock) -> None:
+    """Nothing is sent, so nobody sends it: the message has no From, and ``send`` refuses it."""
+    who = mail.envelope(None, ["owner@trailhead.example"], shop=SHOP, need_sender=False)
+    assert who.sender is None
+    message = _parse(mail.build_message(report, who, shop=SHOP, tz=clock.tz))
+    assert message["From"] is None
+    assert message["To"] == "owner@trailhead.example"
+    assert message["Message-ID"].endswith("@trailhead.example>")
+    route = mail.route(SmtpSettings(host="127.0.0.1", port=1), config_path=None, environ={})
+    with pytest.raises(BadInput, match="--from"):
+        mail.send(message, who, route)
+
+
 def test_a_quiet_day_says_so(db: Database, clock: Clock) -> None:
     with db.session(write=False) as session:
         quiet = store.due_report(session, clock=clock)
     text, page = _parts(_parse(_message(quiet, clock)))
-    assert "Nothing overdue and nothing due today." in text
-    assert "Nothing overdue and nothing due today." in page
+    said = "Nothing overdue and nothing due until Sun 22 Nov (end of day)."  # as pk due says it
+    assert said in text
+    assert said in page
     assert "<table" not in page
+
+
+def test_dates_are_written_one_way(db: Database, tz: ZoneInfo) -> None:
+    """A day below 10: the header said "Wed 02 Dec" while the table said "Wed 2 Dec"."""
+    morning = Clock(now=datetime(2026, 12, 2, 7, 30, tzinfo=tz), tz=tz)
+    _add(db, morning, "Boots", "2026-12-01")
+    _add(db, morning, "Call Ben", "today 16:00", kind="callback")
+    with db.session(write=False) as session:
+        today = store.due_report(session, clock=morning)
+    since = datetime(2026, 12, 1, 9, 5, tzinfo=tz)
+    for message in (_message(today, morning), _message(today, morning, only_new=True, since=since)):
+        text, page = _parts(_parse(message))
+        assert "Wed 02 Dec" not in text + page
+        assert "Tue 01 Dec" not in text + page
+        assert "As of Wed 2 Dec 2026 07:30 (Europe/Berlin)" in text
+        assert "As of Wed 2 Dec 2026 07:30 (Europe/Berlin)" in page
+        assert "Tue 1 Dec" in text  # the table's form
+    assert "(Tue 1 Dec 2026 09:05)" in _parts(_parse(_message(today, morning, only_new=True, since=since)))[0]
+
+
+def test_the_due_heading_is_pk_dues(report: DueReport, clock: Clock) -> None:
+    """The mail's section titles are the ones ``pk due`` prints for the same report (words.due_title)."""
+    until = Due(end_of_day(clock.today, clock.tz), True)
+    assert report.until == until.moment
+    text, page = _parts(_parse(_message(report, clock)))
+    heading = words.due_title(until, clock.tz, clock.now, 1)
+    assert heading == "Due until Sun 22 Nov (end of day): 1"
+    assert heading in text.splitlines()
+    assert heading in page
+    assert "Due today:" not in text + page
 
 
 def test_only_new_says_since_when(report: DueReport, clock: Clock) -> None:
@@ -328,7 +461,9 @@ def test_timeout_and_ca_file_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_one_line_strips_every_control_character() -> None:
-    assert mail.one_line("a\r\nb\tc\x00d\x85e\u2028f  g") == "a b c d e f g"
+    """Line breaks and tabs become spaces; any other control character is shown, never sent raw."""
+    assert mail.one_line("a\r\nb\tc\x00d\x85e\u2028f  g") == "a b c\u2400d e f g"
+    assert mail.one_line("Shop\x1b[2J\x07\u202egnol") == "Shop\u241b[2J\u2407<U+202E>gnol"
 
 
 # --- the sent-log in the store ------------------------------------------------------------------------

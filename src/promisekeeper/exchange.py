@@ -33,8 +33,9 @@ from promisekeeper.money import Money, currency_code, parse_price
 from promisekeeper.render import csv_cell, promise_dict
 from promisekeeper.rules import default_charge
 from promisekeeper.store import CsvPromise, JsonTables, Progress
+from promisekeeper.text import csv_unprefix, unsafe_character, visible
 from promisekeeper.views import PROMISE_FIELDS, Fulfilment, ImportResult, Kind, Status, Terms
-from promisekeeper.when import Clock, Due, parse_when
+from promisekeeper.when import Clock, Due, end_of_day, parse_when
 
 if TYPE_CHECKING:
     from promisekeeper.store import Session
@@ -59,6 +60,12 @@ CSV_COLUMNS = (
     "charged",
 )
 CSV_REQUIRED = ("what", "due")
+# Columns of pk's own CSV export that an import reads besides CSV_COLUMNS: whether the due is a whole day,
+# and (in a file without delivered_at) when the promise was fulfilled, which becomes its one delivery.
+CSV_FROM_EXPORT = ("date_only", "fulfilled_at")
+# The rest of pk's own CSV export (``pk export --format csv``, ``promise list --format csv``): derived or
+# the book's own bookkeeping, ignored by an import (and recomputed by the rules where they are derived).
+CSV_IGNORED = frozenset({*PROMISE_FIELDS, "due_date"}) - set(CSV_COLUMNS) - set(CSV_FROM_EXPORT)
 
 _TICK = 2000
 _HEADER_KEYS = ("format", "version", "schema_version", "pk_version", "exported_at")
@@ -252,6 +259,9 @@ def read_import(
             f"{name}, line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}); "
             "nothing was imported."
         ) from None
+    except RecursionError:
+        # The decoder recurses per level of nesting; a pk export is three levels deep.
+        raise BadInput(f"{name} is nested too deeply to be a pk export; nothing was imported.") from None
     del text
     return _read_json(doc, name)
 
@@ -302,11 +312,11 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
         raise _row_error(name, 1, None, f"the header row cannot be read ({exc})") from None
     if header is None or not any(cell.strip() for cell in header):
         raise BadInput(f"{name} is empty; it needs a header row naming {', '.join(CSV_REQUIRED)} at least.")
-    columns = [_header_name(cell) for cell in header]
+    columns = [_header_name(csv_unprefix(cell)) for cell in header]
     for column in columns:
-        if column not in CSV_COLUMNS:
+        if column not in CSV_COLUMNS and column not in CSV_FROM_EXPORT and column not in CSV_IGNORED:
             raise _row_error(
-                name, 1, None, f'unknown column "{column}"; the columns are {", ".join(CSV_COLUMNS)}'
+                name, 1, None, f'unknown column "{visible(column)}"; the columns are {", ".join(CSV_COLUMNS)}'
             )
     if len(set(columns)) != len(columns):
         twice = next(c for c in columns if columns.count(c) > 1)
@@ -314,8 +324,10 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
     for column in CSV_REQUIRED:
         if column not in columns:
             raise _row_error(name, 1, None, f'there is no "{column}" column, and every promise needs one')
+    # pk's own export: the fulfilment moment stands for the delivery that closed the promise.
+    from_export = "fulfilled_at" in columns and "delivered_at" not in columns
 
-    parser = _RowParser(clock=clock, currency=default_currency)
+    parser = _RowParser(clock=clock, currency=default_currency, from_export=from_export)
     rows: list[CsvPromise] = []
     line = 2
     try:
@@ -325,7 +337,7 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
                     raise _row_error(
                         name, line, None, f"it has {len(cells)} fields but the header names {len(columns)}"
                     )
-                values = dict(zip(columns, cells, strict=False))
+                values = _cells(name, line, columns, cells, from_export=from_export)
                 try:
                     row = parser.row(line, values)
                 except _CellError as exc:
@@ -341,6 +353,31 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
     return ImportPlan(source=name, format="csv", rows=rows)
 
 
+def _cells(
+    name: str, line: int, columns: list[str], cells: list[str], *, from_export: bool
+) -> dict[str, str]:
+    """A row's cells by column: the ``'`` that pk's export puts before a formula-like cell removed, each
+    refused if it holds a control character (a note may hold line breaks and tabs)."""
+    values: dict[str, str] = {}
+    for column, cell in zip(columns, cells, strict=False):
+        if column in CSV_IGNORED:
+            continue
+        note = column == "note"
+        value = csv_unprefix(cell.replace("\r\n", "\n") if note else cell)
+        found = unsafe_character(value, multiline=note)
+        if found is not None:
+            raise _row_error(name, line, column, f"it contains {found}; remove it and import the file again")
+        values[column] = value
+    if from_export:
+        # A promise the export shows fulfilled comes back with one delivery at that moment, of what it
+        # delivered and charged; one still owed comes back owed (a partial delivery is not in a CSV row).
+        values["delivered_at"] = values.pop("fulfilled_at", "")
+        if not values["delivered_at"].strip():
+            values.pop("delivered_quantity", None)
+            values.pop("charged", None)
+    return values
+
+
 class _CellError(Exception):
     def __init__(self, column: str, reason: str) -> None:
         super().__init__(reason)
@@ -352,9 +389,10 @@ class _RowParser:
     """Turns a CSV row into a ``CsvPromise`` by the same rules as the commands; remembers repeated
     dates and prices, as a spreadsheet of years repeats them thousands of times."""
 
-    def __init__(self, *, clock: Clock, currency: str) -> None:
+    def __init__(self, *, clock: Clock, currency: str, from_export: bool = False) -> None:
         self.clock = clock
         self.currency = currency
+        self.from_export = from_export
         self._when: dict[str, Due] = {}
         self._price: dict[tuple[str, str], Money] = {}
 
@@ -386,6 +424,9 @@ class _RowParser:
             if due_text is None:
                 raise BadInput("no due given; every promise needs one, e.g. 2026-11-24")
             due = self.when(due_text)
+            column = "date_only"
+            if _flag(cell("date_only")) and not due.date_only:
+                due = Due(end_of_day(due.moment.astimezone(self.clock.tz).date(), self.clock.tz), True)
             column = "kind"
             kind_text = (cell("kind") or "delivery").lower()
             if kind_text not in tuple(Kind):
@@ -402,7 +443,7 @@ class _RowParser:
             if price is not None and code is not None and price.currency != code:
                 raise BadInput(f"the price {price_text!r} is in {price.currency} but the currency is {code}")
             column = "customer"
-            customer = store.optional_text(values.get("customer"))
+            customer = store.optional_text(values.get("customer"), "The customer's name")
             customer = " ".join(customer.split()) if customer else None
             tags = tuple(dict.fromkeys(t.strip() for t in (cell("tags") or "").split(";") if t.strip()))
         except BadInput as exc:
@@ -418,10 +459,11 @@ class _RowParser:
             price=price,
             due=due,
             kind=kind,
-            staff=store.optional_text(values.get("staff")),
-            note=store.optional_text(values.get("note")),
+            staff=store.optional_text(values.get("staff"), "The staff name"),
+            note=store.optional_text(values.get("note"), "The note", multiline=True),
             tags=tags,
             delivery=delivery,
+            closed=self.from_export and delivery is not None,
         )
 
     def _delivery(
@@ -467,6 +509,18 @@ class _RowParser:
         except BadInput as exc:
             raise _CellError("charged", str(exc)) from None
         return Fulfilment(at=at, what=item, quantity=qty, price=charge)
+
+
+def _flag(text: str | None) -> bool:
+    """A yes/no cell as pk's CSV writes it (``true``/``false``), or as a spreadsheet might; empty is no."""
+    if text is None:
+        return False
+    value = text.strip().lower()
+    if value in ("true", "yes", "1"):
+        return True
+    if value in ("false", "no", "0"):
+        return False
+    raise BadInput(f"{text!r} is not true or false")
 
 
 def _whole(text: str | None, default: int) -> int:

@@ -2,17 +2,20 @@
 
 Nothing here reads the database or prints. The CLI reads the report, hands it here, and records the
 report as sent only after ``send`` returned: a mail that failed is never logged as told. Text that
-customers or staff typed goes into the message body only, HTML-escaped; headers carry the shop's
-name, the counts and the addresses, each reduced to one line.
+customers or staff typed goes into the message body only, with any control character shown visibly
+(``text.visible``) and HTML-escaped; headers carry the shop's name, the counts and the addresses, each
+reduced to one line. The HTML part is a table (inline styles) that a ``<style>`` media query turns
+into one stacked block per promise below 600 px, for the owner reading it on a phone.
 """
 
 from __future__ import annotations
 
 import html
 import os
+import re
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email import errors as email_errors
 from email import policy
@@ -26,6 +29,8 @@ from zoneinfo import ZoneInfo
 from promisekeeper import words
 from promisekeeper.errors import BadInput, MailError
 from promisekeeper.money import format_money
+from promisekeeper.text import visible
+from promisekeeper.when import Due, end_of_day
 from promisekeeper.words import due_cell, what_cell, when_words
 
 if TYPE_CHECKING:
@@ -47,10 +52,37 @@ _TONES = {
     "due": ("#fff6d6", "#8a5a00"),
 }
 
+# Below 600 px (a phone) every row of the tables becomes a block: what the promise is first (bold), then
+# the customer, then due, status, price and staff side by side as far as they fit, with the promise's
+# number at the right. Clients that ignore style sheets keep the wide table of inline styles.
+_NARROW = """
+@media only screen and (max-width: 600px) {
+  table.pk-list, table.pk-list tbody, table.pk-list tr, table.pk-list td {
+    display: block !important; width: auto !important; }
+  table.pk-list thead { display: none !important; }
+  table.pk-list tr { margin: 0 0 8px 0 !important; padding: 8px 10px !important; }
+  table.pk-list tr.pk-row-overdue { border-left: 4px solid OVERDUE !important; }
+  table.pk-list tr.pk-row-due { border-left: 4px solid DUE !important; }
+  table.pk-list td { border: 0 !important; padding: 0 !important; text-align: left !important;
+    white-space: normal !important; overflow-wrap: anywhere !important; word-break: break-word !important; }
+  table.pk-list td.pk-id { float: right !important; margin: 0 0 0 8px !important; color: #57606a !important; }
+  table.pk-list td.pk-what { font-weight: bold !important; font-size: 15px !important; }
+  table.pk-list td.pk-due, table.pk-list td.pk-status, table.pk-list td.pk-price, table.pk-list td.pk-staff {
+    display: inline-block !important; margin: 2px 12px 0 0 !important; }
+  table.pk-list td:empty { display: none !important; }
+  table.pk-list span.pk-label { display: inline !important; }
+  body { padding: 12px !important; }
+}
+""".replace("OVERDUE", _TONES["overdue"][1]).replace("DUE", _TONES["due"][1])
+
+_COLUMNS = ("#", "What", "Customer", "Due", "Status", "Price", "Staff")
+
 
 def one_line(text: str) -> str:
-    """Text safe for a mail header: line breaks, tabs and other control characters become single spaces."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    """Text safe for a mail header: line breaks and tabs become single spaces, any other control
+    character or bidi override is shown visibly (``text.visible``: ESC as ``␛``), never sent raw."""
+    spaced = "".join(" " if ch.isspace() else ch for ch in text)
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in visible(spaced))
     return " ".join(cleaned.split())
 
 
@@ -59,9 +91,11 @@ def one_line(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Envelope:
-    """The sender and recipients, parsed once: used for the headers and the SMTP envelope alike."""
+    """The sender and recipients, parsed once: used for the headers and the SMTP envelope alike.
 
-    sender: Address
+    ``sender`` is None only for a dry run without one (nothing is sent, so nobody sends it)."""
+
+    sender: Address | None
     recipients: tuple[Address, ...]
 
     @property
@@ -91,14 +125,22 @@ def parse_address(text: str, option: str) -> Address:
     return Address(display_name=one_line(address.display_name), addr_spec=address.addr_spec)
 
 
-def envelope(sender: str | None, recipients: Sequence[str], *, shop: str) -> Envelope:
-    """The From and To of the mail; a sender without a name is shown under the shop's name."""
-    if not sender:
-        raise BadInput("No sender address: give --from ADDR or set from in the [smtp] section of the config.")
+NO_SENDER = "No sender address: give --from ADDR or set from in the [smtp] section of the config."
+
+
+def envelope(
+    sender: str | None, recipients: Sequence[str], *, shop: str, need_sender: bool = True
+) -> Envelope:
+    """The From and To of the mail; a sender without a name is shown under the shop's name.
+
+    ``need_sender=False`` (a dry run) accepts no sender: the printed message then has no From.
+    """
+    if not sender and need_sender:
+        raise BadInput(NO_SENDER)
     if not recipients:
         raise BadInput("No recipient: give --to ADDR (repeat it for several).")
-    source = parse_address(sender, "--from")
-    if not source.display_name:
+    source = parse_address(sender, "--from") if sender else None
+    if source is not None and not source.display_name:
         source = Address(display_name=one_line(shop), addr_spec=source.addr_spec)
     to: dict[str, Address] = {}
     for text in recipients:
@@ -119,8 +161,30 @@ def _intro(report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime |
     return words.mail_intro(report.as_of, tz, only_new=only_new, since=since)
 
 
-def _nothing(*, only_new: bool) -> str:
-    return words.mail_nothing(only_new=only_new)
+def _until(report: DueReport, tz: ZoneInfo) -> Due:
+    """The end of the report's window as ``pk due`` shows it (a whole day when it ends with one)."""
+    return Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz))
+
+
+def _nothing(report: DueReport, tz: ZoneInfo, *, only_new: bool) -> str:
+    return words.mail_nothing(_until(report, tz), tz, report.as_of, only_new=only_new)
+
+
+def shown(p: PromiseView) -> PromiseView:
+    """The promise with every text a person typed made harmless to show (``text.visible``)."""
+    return replace(
+        p,
+        what=visible(p.what),
+        customer=visible(p.customer) if p.customer is not None else None,
+        staff=visible(p.staff) if p.staff is not None else None,
+        note=visible(p.note, keep_lines=True) if p.note is not None else None,
+        tags=tuple(visible(t) for t in p.tags),
+    )
+
+
+def shown_report(report: DueReport) -> DueReport:
+    """The report with every promise :func:`shown`: what both parts of the mail are made from."""
+    return replace(report, overdue=[shown(p) for p in report.overdue], due=[shown(p) for p in report.due])
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,34 +194,42 @@ class Section:
     promises: Sequence[PromiseView]
 
 
-def sections(report: DueReport, *, only_new: bool = False) -> list[Section]:
-    """The report's non-empty sections in order, titled alike in the text and the HTML part."""
+def sections(report: DueReport, tz: ZoneInfo, *, only_new: bool = False) -> list[Section]:
+    """The report's non-empty sections in order, titled as ``pk due`` titles them, in both parts."""
     out = []
     if report.overdue:
         title = words.overdue_title(len(report.overdue), only_new=only_new)
         out.append(Section("overdue", title, report.overdue))
     if report.due:
-        out.append(Section("due", words.due_today_title(len(report.due)), report.due))
+        title = words.due_title(_until(report, tz), tz, report.as_of, len(report.due))
+        out.append(Section("due", title, report.due))
     return out
 
 
 def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport, tz: ZoneInfo) -> str:
     background, accent = _TONES[section]
     cell = "padding:6px 8px;border-bottom:1px solid #e5e7eb;"
+    wraps = "overflow-wrap:anywhere;word-break:break-word;"
+    label = '<span class="pk-label" style="display:none;mso-hide:all;">{}: </span>'
     rows = []
     for p in promises:
         status = when_words(p, report.as_of) + (" (renegotiated)" if p.renegotiated else "")
-        cells = [
-            (f"#{p.id}", f"border-left:4px solid {accent};white-space:nowrap;"),
-            (due_cell(p.due, tz, report.as_of), "white-space:nowrap;"),
-            (status, f"color:{accent};font-weight:bold;white-space:nowrap;"),
-            (p.customer or "", ""),
-            (what_cell(p), ""),
-            (format_money(p.price) if p.price else "", "text-align:right;white-space:nowrap;"),
-            (p.staff or "", ""),
+        cells = [  # (class, text, style, label shown on a phone)
+            ("id", f"#{p.id}", f"border-left:4px solid {accent};white-space:nowrap;", None),
+            ("what", what_cell(p), wraps, None),
+            ("customer", p.customer or "", wraps, None),
+            ("due", due_cell(p.due, tz, report.as_of), "white-space:nowrap;", None),
+            ("status", status, f"color:{accent};font-weight:bold;white-space:nowrap;", None),
+            ("price", format_money(p.price) if p.price else "", "text-align:right;white-space:nowrap;", None),
+            ("staff", p.staff or "", wraps, "Staff"),
         ]
-        tds = "\n".join(f'<td style="{cell}{style}">{html.escape(text)}</td>' for text, style in cells)
-        rows.append(f'<tr style="background-color:{background};vertical-align:top;">\n{tds}\n</tr>')
+        tds = "\n".join(
+            f'<td class="pk-{name}" style="{cell}{style}">'
+            f"{label.format(tag) if tag and text else ''}{html.escape(text)}</td>"
+            for name, text, style, tag in cells
+        )
+        style = f"background-color:{background};vertical-align:top;"
+        rows.append(f'<tr class="pk-row-{section}" style="{style}">\n{tds}\n</tr>')
     return "\n".join(rows)
 
 
@@ -168,41 +240,47 @@ def _html_table(
     head_cell = "padding:6px 8px;border-bottom:2px solid #9ca3af;"
     heads = "\n".join(
         f'<th style="{head_cell}text-align:{"right" if name == "Price" else "left"};">{name}</th>'
-        for name in ("#", "Due", "Status", "Customer", "What", "Price", "Staff")
+        for name in _COLUMNS
     )
     return (
         f'<h2 style="font-size:16px;margin:20px 0 6px 0;color:{accent};">{html.escape(title)}</h2>\n'
-        '<table cellpadding="0" cellspacing="0" border="0" '
+        '<table class="pk-list" cellpadding="0" cellspacing="0" border="0" '
         'style="border-collapse:collapse;width:100%;max-width:960px;font-size:14px;">\n'
         f"<thead><tr>\n{heads}\n</tr></thead>\n"
         f"<tbody>\n{_html_rows(promises, section, report, tz)}\n</tbody>\n</table>"
     )
 
 
+def _footer_html() -> str:
+    """``MAIL_FOOTER`` with its `commands` as ``<code>``."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(words.MAIL_FOOTER, quote=False))
+
+
 def html_body(
     report: DueReport, *, shop: str, subject: str, tz: ZoneInfo, only_new: bool, since: datetime | None
 ) -> str:
-    """The HTML part: one table per section, inline styles only (mail clients drop style sheets)."""
+    """The HTML part: one table per section in inline styles (what clients that drop style sheets
+    show), and a media query that stacks each promise into a block on a narrow screen."""
     parts = [
         _html_table(section.title, section.promises, section.name, report, tz)
-        for section in sections(report, only_new=only_new)
+        for section in sections(report, tz, only_new=only_new)
     ]
     if not parts:
-        parts.append(f'<p style="margin:16px 0;">{html.escape(_nothing(only_new=only_new))}</p>')
+        nothing = html.escape(_nothing(report, tz, only_new=only_new))
+        parts.append(f'<p style="margin:16px 0;">{nothing}</p>')
     body = "\n".join(parts)
     intro = html.escape(_intro(report, tz, only_new=only_new, since=since))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(subject)}</title>\n</head>\n"
+        f"<title>{html.escape(subject)}</title>\n<style>{_NARROW}</style>\n</head>\n"
         '<body style="margin:0;padding:16px;background-color:#ffffff;color:#1f2328;'
-        "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:1.4;\">\n"
+        "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;font-size:14px;line-height:1.4;"
+        '-webkit-text-size-adjust:100%;">\n'
         f'<h1 style="font-size:18px;margin:0 0 4px 0;">{html.escape(shop)}</h1>\n'
         f'<p style="margin:0;color:#57606a;">{intro}</p>\n'
         f"{body}\n"
-        '<p style="margin:20px 0 0 0;color:#57606a;font-size:12px;">Sent by pk (promisekeeper). '
-        "<code>pk due</code> shows the live list; <code>pk promise show ID</code> the story of one "
-        "promise.</p>\n"
+        f'<p style="margin:20px 0 0 0;color:#57606a;font-size:12px;">{_footer_html()}</p>\n'
         "</body>\n</html>\n"
     )
 
@@ -210,7 +288,7 @@ def html_body(
 def text_body(report: DueReport, table: str, *, tz: ZoneInfo, only_new: bool, since: datetime | None) -> str:
     """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
     intro = _intro(report, tz, only_new=only_new, since=since)
-    main = table.rstrip() if report.overdue or report.due else _nothing(only_new=only_new)
+    main = table.rstrip() if report.overdue or report.due else _nothing(report, tz, only_new=only_new)
     return f"{intro}\n\n{main}\n\n-- \n{words.MAIL_FOOTER}\n"
 
 
@@ -228,21 +306,24 @@ def build_message(
 
     Bodies are UTF-8 in 8 bits, readable as they stand (``--dry-run``); ``send`` re-encodes them as
     quoted-printable for a server without 8BITMIME. The Date header is the report's moment
-    (``PK_NOW`` replays a morning exactly).
+    (``PK_NOW`` replays a morning exactly). Every text a person typed is shown visibly (``shown``).
     """
     shop = one_line(shop) or "Our shop"
     title = one_line(subject or "") or default_subject(report, shop, only_new=only_new)
+    report = shown_report(report)
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = title
-    message["From"] = who.sender
+    if who.sender is not None:
+        message["From"] = who.sender
     message["To"] = who.recipients
     message["Date"] = format_datetime(report.as_of.astimezone(tz))
-    message["Message-ID"] = make_msgid(domain=who.sender.domain)
+    domain = (who.sender or who.recipients[0]).domain
+    message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
     from promisekeeper.render import plain_tables
 
     table = plain_tables(
-        [(s.title, s.promises) for s in sections(report, only_new=only_new)], tz, report.as_of
+        [(s.title, s.promises) for s in sections(report, tz, only_new=only_new)], tz, report.as_of
     )
     message.set_content(
         text_body(report, table, tz=tz, only_new=only_new, since=since),
@@ -393,6 +474,8 @@ def send(message: EmailMessage, who: Envelope, route: Route) -> None:
         raise BadInput(
             "No mail server: give --smtp-host HOST or set host in the [smtp] section of the config."
         )
+    if who.sender is None:
+        raise BadInput(NO_SENDER)
     context = tls_context(route) if route.security != "none" else None
     fail = f"Could not mail the report via {route.server}"
     try:
@@ -461,6 +544,7 @@ def send(message: EmailMessage, who: Envelope, route: Route) -> None:
 def _transfer(client: smtplib.SMTP, message: EmailMessage, who: Envelope) -> None:
     import smtplib
 
+    assert who.sender is not None  # send() refuses a message without one
     sender = who.sender.addr_spec
     eight_bit = client.has_extn("8bitmime")
     code, text = client.mail(sender, ["BODY=8BITMIME"] if eight_bit else [])

@@ -30,24 +30,29 @@ def _name(ch: str) -> str:
     return f"U+{ord(ch):04X}"
 
 
-def _described(ch: str) -> str:
-    if ch in BIDI:
-        return f"the bidirectional override {_name(ch)}"
-    return f"the control character {_name(ch)}"
+def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
+    """How the first control character or bidi override in ``value`` is named (``the control character
+    U+001B``), or ``None`` when there is none; ``multiline`` allows newlines and tabs. For a caller that
+    words its own refusal (an import names the file, the line and the cell)."""
+    found = (_UNSAFE_IN_NOTE if multiline else _UNSAFE).search(value)
+    if found is None:
+        return None
+    ch = found.group()
+    return f"the {'bidirectional override' if ch in BIDI else 'control character'} {_name(ch)}"
 
 
 def check_text(value: str, field: str, *, multiline: bool = False, line: int | None = None) -> str:
     """``value`` unchanged if it holds no control character or bidi override, else bad input naming
     ``field`` (and the import ``line``). ``multiline`` (notes) allows newlines and tabs."""
-    found = (_UNSAFE_IN_NOTE if multiline else _UNSAFE).search(value)
+    found = unsafe_character(value, multiline=multiline)
     if found is None:
         return value
     where = f" on line {line}" if line is not None else ""
     allowed = ""
-    if not multiline and found.group() in "\n\t":
+    if not multiline and found.endswith(("U+000A", "U+0009")):
         allowed = " (only a note may hold line breaks and tabs)"
     advice = "type it again without it" if line is None else "remove it and import the file again"
-    raise BadInput(f"{field}{where} contains {_described(found.group())}{allowed}; {advice}.")
+    raise BadInput(f"{field}{where} contains {found}{allowed}; {advice}.")
 
 
 def _shown(ch: str) -> str:

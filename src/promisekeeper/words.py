@@ -319,30 +319,36 @@ def calendar_description(p: PromiseView) -> str:
 
 # --- the morning mail --------------------------------------------------------------------------------
 
-MAIL_FOOTER = "Sent by pk (promisekeeper). `pk due` shows the live list."
+MAIL_FOOTER = (
+    "Sent by pk (promisekeeper). Live list: `pk due`; the story of one promise: `pk promise show ID`."
+)
 
 
 def mail_subject(shop: str, overdue: int, due: int, *, only_new: bool = False) -> str:
-    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words)."""
+    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words).
+
+    The mail reports what ``pk due`` shows without ``--within``: overdue, then due until the end of today.
+    """
     if only_new:
         return f"{shop}: {overdue} newly overdue"
     return f"{shop}: {overdue} overdue, {due} due today"
 
 
 def mail_intro(as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
-    at = f"As of {as_of.astimezone(tz):%a %d %b %Y %H:%M} ({tz.key})"
+    """The mail's first line; its moments are written as everywhere else (``Wed 2 Dec 2026 07:30``)."""
+    at = f"As of {describe_moment(as_of, tz)} ({tz.key})"
     if not only_new:
         return f"{at}: overdue promises first (most overdue first), then those due today."
     if since is None:
         return f"{at}: the overdue promises (no report has been mailed before)."
-    last = f"{since.astimezone(tz):%a %d %b %Y %H:%M}"
-    return f"{at}: the promises that became overdue since the last report ({last})."
+    return f"{at}: the promises that became overdue since the last report ({describe_moment(since, tz)})."
 
 
-def mail_nothing(*, only_new: bool) -> str:
+def mail_nothing(until: Due, tz: ZoneInfo, now: datetime, *, only_new: bool) -> str:
+    """A report with nothing in it, said as ``pk due`` says it (or, for ``--only-new``, since the last)."""
     if only_new:
         return "Nothing has become overdue since the last report."
-    return "Nothing overdue and nothing due today."
+    return nothing_due(until, tz, now)
 
 
 def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int) -> str:

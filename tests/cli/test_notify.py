@@ -11,6 +11,7 @@ import datetime as dt
 import email
 import json
 import socket
+import sqlite3
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ class Received:
     recipients: list[str]
     message: EmailMessage
     tls: bool
+    raw: bytes
 
 
 @dataclass
@@ -55,7 +57,13 @@ class Sink:
         parsed = email.message_from_bytes(envelope.original_content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
         self.received.append(
-            Received(envelope.mail_from, list(envelope.rcpt_tos), parsed, bool(getattr(session, "ssl", None)))
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                parsed,
+                bool(getattr(session, "ssl", None)),
+                bytes(envelope.original_content),
+            )
         )
         return "250 OK: queued"
 
@@ -375,12 +383,11 @@ def test_only_if_any_sends_nothing_on_a_quiet_day(pk: Pk, smtp: Server, db_sql: 
 
 @pytest.mark.slow
 def test_without_only_if_any_a_quiet_day_still_mails(pk: Pk, smtp: Server) -> None:
+    pk("promise", "add", "Tent", "-d", "2026-11-30")
     assert _notify(pk, smtp).exit_code == 0
     [got] = smtp.received
     assert got.message["Subject"] == "Our shop: 0 overdue, 0 due today"
-    plain = got.message.get_body(("plain",))
-    assert plain is not None
-    assert "Nothing overdue and nothing due today." in str(plain.get_content())
+    assert "Nothing overdue and nothing due until Sun 22 Nov (end of day)." in _text_part(got.message)
 
 
 @pytest.mark.slow
@@ -396,6 +403,92 @@ def test_dry_run_prints_the_message_and_sends_nothing(pk: Pk, smtp: Server, db_s
     assert smtp.received == []
     assert db_sql.rows("SELECT count(*) FROM sent_report") == [(0,)]
     assert _notified(db_sql) == 0
+
+
+def _text_part(message: EmailMessage) -> str:
+    plain = message.get_body(("plain",))
+    assert plain is not None
+    return str(plain.get_content())
+
+
+def test_dry_run_needs_no_sender(pk: Pk, cli_env: dict[str, str]) -> None:
+    """A dry run sends nothing, so it asks for no --from: the config's sender if there is one, else none."""
+    _morning(pk)
+    result = pk("notify", "--to", TO, "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    printed = email.message_from_string(result.stdout, policy=policy.default)
+    assert printed["From"] is None
+    assert printed["To"] == TO
+    assert printed["Subject"] == "Our shop: 2 overdue, 1 due today"
+    config = Path(cli_env["PK_CONFIG"])
+    config.write_text(f'[shop]\nname = "Trailhead Outfitters"\n[smtp]\nfrom = "{FROM}"\n')
+    printed = email.message_from_string(pk("notify", "--to", TO, "--dry-run").stdout, policy=policy.default)
+    assert printed["From"] == f"Trailhead Outfitters <{FROM}>"
+
+
+@pytest.mark.slow
+def test_the_mail_says_what_pk_due_says(pk: Pk, smtp: Server) -> None:
+    """The same headings as ``pk due`` for the same morning, and one way of writing a date (Wed 2 Dec)."""
+    now = "2026-12-02T07:30:00+01:00"
+    pk("promise", "add", "Boots", "-c", "Anna", "-d", "2026-12-01", now=now)
+    pk("promise", "add", "Call back", "--kind", "callback", "-c", "Ben", "-d", "today 16:00", now=now)
+    due = pk("due", now=now)
+    assert due.exit_code == 0, due.stderr
+    headings = [line for line in due.stdout.splitlines() if line.startswith(("Overdue", "Due"))]
+    assert headings == ["Overdue: 1", "Due until Wed 2 Dec (end of day): 1"]
+    assert _notify(pk, smtp, now=now).exit_code == 0
+    text = _text_part(smtp.received[-1].message)
+    assert [line for line in text.splitlines() if line in headings] == headings
+    assert text.startswith("As of Wed 2 Dec 2026 07:30 (Europe/Berlin): ")
+    assert "02 Dec" not in text
+    assert "Tue 1 Dec" in text
+    pk("deliver", "1", now=now)
+    pk("done", "2", now=now)
+    quiet = pk("due", now=now).stdout.strip()
+    assert quiet == "Nothing overdue and nothing due until Wed 2 Dec (end of day)."
+    assert _notify(pk, smtp, now=now).exit_code == 0
+    assert quiet in _text_part(smtp.received[-1].message)
+
+
+@pytest.mark.slow
+@pytest.mark.sqlite_only
+def test_stored_control_characters_arrive_visible_and_never_in_a_header(
+    pk: Pk, smtp: Server, db_target: str, cli_env: dict[str, str]
+) -> None:
+    """Rows written by another program with a screen clear, a bell, CR/LF and a right-to-left override:
+    both parts show each visibly, the HTML part escaped, and no header carries one raw."""
+    pk("promise", "add", "Boots", "-c", "Eve", "-s", "Jo", "-d", "2026-11-21")
+    with sqlite3.connect(db_target) as book:
+        book.execute(
+            "UPDATE promise SET what = ?, staff = ? WHERE id = 1",
+            ("Boots\x1b[2J\x07\r\nBcc: evil@example.com", "Jo\x1b]0;TITLE\x07"),
+        )
+        book.execute("UPDATE customer SET name = ?", ("<b>Eve</b>\u202eevil",))
+    book.close()
+    config = Path(cli_env["PK_CONFIG"])
+    config.write_text('[shop]\nname = "Trail\\u001b[2Jhead\\u202e"\n')
+    result = _notify(pk, smtp)
+    assert result.exit_code == 0, result.stderr
+    [got] = smtp.received
+    head = got.raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii()
+    for raw in ("\x1b", "\x07", "\u202e"):
+        assert raw.encode() not in got.raw
+    assert b"Bcc" not in head
+    assert got.message["Subject"] == "Trail\u241b[2Jhead<U+202E>: 1 overdue, 0 due today"
+    assert got.message["From"].addresses[0].display_name == "Trail\u241b[2Jhead<U+202E>"
+    text = _text_part(got.message)
+    flat = " ".join(text.split())
+    assert "Boots\u241b[2J\u2407\u240d\u240aBcc:" in flat  # the table may wrap the cell after it
+    assert "<b>Eve</b><U+202E>evil" in flat
+    assert "Jo\u241b]0;TITLE\u2407" in flat
+    page = got.message.get_body(("html",))
+    assert page is not None
+    markup = str(page.get_content())
+    assert "Boots\u241b[2J\u2407\u240d\u240aBcc: evil@example.com" in markup
+    assert "&lt;b&gt;Eve&lt;/b&gt;&lt;U+202E&gt;evil" in markup
+    assert "<b>" not in markup
+    assert "Jo\u241b]0;TITLE\u2407" in markup
 
 
 @pytest.mark.slow
@@ -506,6 +599,7 @@ def test_starttls_with_an_unknown_ca_is_refused(pk: Pk, tls_smtp: Server, db_sql
 
 @pytest.mark.slow
 def test_plain_smtp_to_a_server_that_requires_starttls_is_exit_5(pk: Pk, tls_smtp: Server) -> None:
+    _morning(pk)
     result = _notify(pk, tls_smtp, "--smtp-security", "none")
     assert result.exit_code == 5
     assert f"127.0.0.1:{tls_smtp.port}" in result.stderr

@@ -44,7 +44,11 @@ def notify(
         typer.Option("--only-new", help="Only the promises that became overdue since the last mail."),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Print the MIME message instead of sending it; record nothing.")
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the MIME message instead of sending it; record nothing; no server or sender needed.",
+        ),
     ] = False,
     smtp_host: Annotated[
         str | None,
@@ -76,7 +80,7 @@ def notify(
 
     Example: pk notify --to owner@example.com --only-if-any
 
-    Example: pk notify --to owner@example.com --from promises@example.com --dry-run
+    Example: pk notify --to owner@example.com --dry-run
 
     Example: pk notify --to jo@example.com --smtp-host mail.example.com --smtp-user shop --only-new
     """
@@ -84,7 +88,7 @@ def notify(
 
     st = state(ctx)
     settings, clock = st.settings, st.clock
-    who = mail.envelope(sender or settings.smtp.sender, to, shop=settings.shop_name)
+    who = mail.envelope(sender or settings.smtp.sender, to, shop=settings.shop_name, need_sender=not dry_run)
     route = mail.route(
         settings.smtp,
         config_path=settings.config_path,

@@ -18,6 +18,7 @@ from promisekeeper.db import COMMAND_KEY
 from promisekeeper.errors import BadInput, NotFound
 from promisekeeper.models import Change, Customer, Delivery, Event, Promise, Tag
 from promisekeeper.rules import assess, money_of
+from promisekeeper.text import check_text
 from promisekeeper.views import (
     DeliveryView,
     EventKind,
@@ -39,19 +40,39 @@ FORGOTTEN = "(forgotten customer)"
 
 
 def clean_text(
-    value: str | None, what: str, hint: str = 'say what was promised, e.g. "Hiking boots size 38"'
+    value: str | None,
+    what: str,
+    hint: str = 'say what was promised, e.g. "Hiking boots size 38"',
+    *,
+    multiline: bool = False,
+    line: int | None = None,
 ) -> str:
-    """Required text: white space collapsed (a note keeps its lines); empty is bad input with ``hint``."""
+    """Required text, named ``what`` in an error: empty is bad input with ``hint``; a control character
+    or bidi override is bad input too (``text.check_text``; a ``multiline`` note may hold line breaks and
+    tabs). One-line text has its white space collapsed; a note keeps its lines."""
     if value is None or not value.strip():
         raise BadInput(f"{what} is empty; {hint}.")
-    return " ".join(value.split()) if "\n" not in value else value.strip()
+    if multiline:
+        return check_text(value.replace("\r\n", "\n"), what, multiline=True, line=line).strip()
+    return " ".join(check_text(value, what, line=line).split())
 
 
-def optional_text(value: str | None) -> str | None:
+def optional_text(
+    value: str | None, what: str, *, multiline: bool = False, line: int | None = None
+) -> str | None:
+    """Optional text, named ``what`` in an error: trimmed, empty is none; checked as by ``clean_text``
+    (every text a person or a file gives the store passes through this or ``clean_text``)."""
     if value is None:
         return None
-    value = value.strip()
+    if multiline:
+        value = value.replace("\r\n", "\n")
+    value = check_text(value, what, multiline=multiline, line=line).strip()
     return value or None
+
+
+def clean_tags(tags: Iterable[str], *, line: int | None = None) -> tuple[str, ...]:
+    """Tags as given, trimmed, empty ones dropped, each once; a tag is one line of plain text."""
+    return tuple(dict.fromkeys(t.strip() for t in tags if check_text(t, "The tag", line=line).strip()))
 
 
 def clean_quantity(value: int, what: str = "The quantity") -> int:
@@ -83,6 +104,8 @@ def load_promise(session: Session, promise_id: int) -> Promise:
     promise = session.get(Promise, promise_id) if 0 < promise_id < 2**63 else None
     if promise is None:
         raise NotFound(f"There is no promise #{promise_id}; `pk promise list` shows the ids.")
+    if promise.state == State.voided:
+        raise NotFound(f"Promise #{promise_id} was undone (pk undo); `pk promise list` shows the ids.")
     return promise
 
 

@@ -21,11 +21,22 @@ from sqlmodel import Session, SQLModel
 
 from promisekeeper.db import Database, describe, is_url, make_engine, read_version, storage_error
 from promisekeeper.errors import BadInput
-from promisekeeper.models import SCHEMA_VERSION, Customer, Delivery, Event, Meta, Promise, Tag, UTCDateTime
+from promisekeeper.models import (
+    SCHEMA_VERSION,
+    Customer,
+    Delivery,
+    Event,
+    Meta,
+    Promise,
+    Remedy,
+    Tag,
+    UTCDateTime,
+)
 from promisekeeper.money import Money, currency_code
 from promisekeeper.rules import assess, closes, money_of
 from promisekeeper.store.base import change_id, judge, outcome_columns
 from promisekeeper.store.customers import customer_key
+from promisekeeper.text import unsafe_character, visible
 from promisekeeper.views import EventKind, Fulfilment, Kind, State, Terms
 from promisekeeper.when import Clock, Due
 
@@ -176,12 +187,15 @@ def check_json_sections(doc: dict[str, Any], name: str) -> JsonTables:
         plan.tables.append((table, rows))
     for table, rows in plan.tables:
         _check_references(table, rows, ids, f"{name}: {_json_key(table)}")
+    _check_derived(plan, name)
     return plan
 
 
 def _json_tags(promise_id: int, tags: Any, where: str) -> Iterator[dict[str, Any]]:
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise BadInput(f'{where}: "tags" must be a list of words; nothing was imported.')
+    for tag in tags:
+        _check_text(tag, f'{where}: a tag "{visible(tag)}"')
     for tag in dict.fromkeys(t.strip() for t in tags):
         yield {"promise_id": promise_id, "tag": tag}
 
@@ -231,13 +245,102 @@ def _json_cell(column: sa.Column[Any], value: Any, where: str) -> Any:
         expected = "a whole number"
     elif isinstance(kind, sa.JSON):
         if isinstance(value, dict):
+            _check_fields(value, f'{where}: "{column.name}"')
             return value
         expected = "an object of fields"
     else:
         if isinstance(value, str):
+            _check_text(value, f'{where}: "{column.name}"', multiline=column.name == "note")
             return value
         expected = "text"
-    raise BadInput(f'{where}: "{column.name}" must be {expected}, not {value!r}; nothing was imported.')
+    raise BadInput(f'{where}: "{column.name}" must be {expected}, not {_shown(value)}; nothing was imported.')
+
+
+def _shown(value: Any) -> str:
+    """A wrong value as an error shows it: a short repr, or what kind of thing it is (a nested list's repr
+    could be as long, and as deep, as the file)."""
+    if isinstance(value, (str, int, float, bool)):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return "a list" if isinstance(value, list) else "an object"
+
+
+def _check_text(value: str, where: str, *, multiline: bool = False) -> None:
+    found = unsafe_character(value, multiline=multiline)
+    if found is not None:
+        raise BadInput(f"{where} contains {found}; nothing was imported.")
+
+
+_DEEPEST = 16  # an event's fields are flat, with a list or object or two: deeper is no pk export
+
+
+def _check_fields(data: dict[str, Any], where: str) -> None:
+    """Every text in an event's fields, however nested, checked as text (a note's lines allowed); nested
+    deeper than any event pk writes is refused, so no later step recurses without end."""
+    todo: list[tuple[Any, int]] = [(data, 0)]
+    while todo:
+        value, depth = todo.pop()
+        if depth > _DEEPEST:
+            raise BadInput(f"{where} is nested {_DEEPEST} levels deep or more; nothing was imported.")
+        if isinstance(value, str):
+            _check_text(value, where, multiline=True)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key, where)
+                todo.append((item, depth + 1))
+        elif isinstance(value, list):
+            todo.extend((item, depth + 1) for item in value)
+
+
+def _check_derived(plan: JsonTables, name: str) -> None:
+    """A file's derived promise fields may not contradict what it holds (docs/reference.md, "Import").
+
+    Refused, naming the promise: ``fulfilled`` with no delivery; ``cancelled`` with no ``closed_at``;
+    ``remedied`` with no remedy; a ``parent_id`` that is the promise itself or closes a circle. (The
+    outcome columns — delivered quantity, charged, fulfilled_at, lateness, deviations — and an open
+    promise's or a fulfilled one's ``closed_at`` are recomputed when it is written, by ``_rejudged``.)
+    """
+    by_table = {table.name: rows for table, rows in plan.tables}
+    delivered = {d["promise_id"] for d in by_table.get(Delivery.__tablename__, [])}
+    remedied = {r["promise_id"] for r in by_table.get(Remedy.__tablename__, [])}
+    promises = by_table.get(Promise.__tablename__, [])
+    parents: dict[int, int | None] = {p["id"]: p["parent_id"] for p in promises}
+    rooted: set[int] = set()
+    for i, p in enumerate(promises):
+        where = f"{name}: promises[{i}] (#{p['id']})"
+        if p["state"] == State.fulfilled and p["id"] not in delivered:
+            raise BadInput(
+                f"{where} says it was fulfilled, but the file holds no delivery for it; nothing was imported."
+            )
+        if p["state"] == State.cancelled and p["closed_at"] is None:
+            raise BadInput(
+                f'{where} says it was cancelled, but not when ("closed_at"); nothing was imported.'
+            )
+        if p["remedied"] and p["id"] not in remedied:
+            raise BadInput(
+                f"{where} says it was remedied, but the file holds no remedy for it; nothing was imported."
+            )
+        _check_ancestry(p, parents, rooted, where)
+
+
+def _check_ancestry(
+    promise: dict[str, Any], parents: dict[int, int | None], rooted: set[int], where: str
+) -> None:
+    """Refuse a promise whose parents lead back to itself or into a circle; ``rooted`` remembers the
+    promises already known to lead to none, so a long chain is walked once, not once per promise."""
+    chain = [promise["id"]]
+    on_chain = {promise["id"]}
+    parent = promise["parent_id"]
+    while parent is not None and parent not in rooted:
+        if parent in on_chain:
+            if parent == promise["id"] == promise["parent_id"]:
+                raise BadInput(f'{where} is its own parent ("parent_id"); nothing was imported.')
+            shown = " → ".join(f"#{i}" for i in [*chain[chain.index(parent) :], parent])
+            raise BadInput(f"{where} leads to a circle of parents ({shown}); nothing was imported.")
+        chain.append(parent)
+        on_chain.add(parent)
+        parent = parents.get(parent)
+    rooted.update(chain)
 
 
 def _check_promise(row: dict[str, Any], where: str) -> None:
@@ -331,11 +434,17 @@ def write_json_tables(
 
 
 def _rejudged(row: dict[str, Any], deliveries: list[Fulfilment], clock: Clock) -> dict[str, Any]:
-    """The promise with its outcome columns recomputed by the rules, as the store keeps them."""
+    """The promise with its derived columns recomputed by the rules, as the store keeps them: an open
+    promise has no ``closed_at``; a fulfilled one without it was closed by its last delivery."""
     fulfilled = row["state"] == State.fulfilled
+    closed_at = row["closed_at"]
+    if row["state"] == State.active:
+        closed_at = None
+    elif fulfilled and closed_at is None and deliveries:
+        closed_at = max(d.at for d in deliveries)
     terms = Terms(row["what"], row["quantity"], money_of(row["price_minor"], row["currency"]), row["due"])
-    outcome = judge(terms, deliveries, state=row["state"], closed_at=row["closed_at"], now=clock.now)
-    return {**row, **outcome_columns(outcome, fulfilled=fulfilled)}
+    outcome = judge(terms, deliveries, state=row["state"], closed_at=closed_at, now=clock.now)
+    return {**row, "closed_at": closed_at, **outcome_columns(outcome, fulfilled=fulfilled)}
 
 
 def _reset_sequences(session: Session, tables: Sequence[sa.Table]) -> None:
@@ -369,6 +478,7 @@ class CsvPromise:
     note: str | None
     tags: tuple[str, ...]
     delivery: Fulfilment | None
+    closed: bool = False  # closed by its delivery even if short (pk's own export said it was fulfilled)
     record: tuple[Any, ...] = ()  # the promise's columns but id and customer_id, as _RECORD_FIELDS
 
 
@@ -377,7 +487,7 @@ def prepare_csv_row(r: CsvPromise, clock: Clock) -> None:
     (a tuple: a third of a dict's memory)."""
     terms = Terms(what=r.what, quantity=r.quantity, price=r.price, due=r.due.moment)
     deliveries = [r.delivery] if r.delivery is not None else []
-    closed_at = r.delivery.at if r.delivery is not None and closes(terms, deliveries) else None
+    closed_at = r.delivery.at if r.delivery is not None and (r.closed or closes(terms, deliveries)) else None
     outcome = assess(terms, deliveries, now=clock.now, closed_at=closed_at)
     record = {
         "kind": str(r.kind),

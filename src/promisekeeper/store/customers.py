@@ -41,7 +41,7 @@ def get_customer(session: Session, name: str) -> Customer:
 
 def customer_for(session: Session, name: str | None, *, clock: Clock) -> Customer | None:
     """The customer of that name (matched case-insensitively), created on the spot the first time."""
-    name = optional_text(name)
+    name = optional_text(name, "The customer's name")
     if name is None:
         return None
     name = " ".join(name.split())
@@ -55,7 +55,7 @@ def customer_for(session: Session, name: str | None, *, clock: Clock) -> Custome
 
 def _contact(value: str | None, kind: str) -> str | None:
     """Light validation of an email address or phone number: catch typos, not police formats."""
-    value = optional_text(value)
+    value = optional_text(value, "The email address" if kind == "email" else "The phone number")
     if value is None:
         return None
     if kind == "email":
@@ -89,7 +89,7 @@ def add_customer(
     if phone is not None:
         customer.phone = _contact(phone, "phone")
     if note is not None:
-        customer.note = optional_text(note)
+        customer.note = optional_text(note, "The note", multiline=True)
     session.add(customer)
     session.flush()
     return customer.name or name, created
