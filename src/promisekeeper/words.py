@@ -480,3 +480,60 @@ def notice_text(
         lines += ["", "We will tell you the day it is ready, and we will keep that date."]
     lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
     return "\n".join(lines) + "\n"
+
+
+# --- erasure (pk customer forget) --------------------------------------------------------------------
+
+FORGET_LISTED = 5  # backups named one by one; the rest are counted
+
+
+def forget_question(name: str, promises: int) -> str:
+    """The question ``pk customer forget`` asks on a terminal (the prompt adds ``[y/N]``)."""
+    kept = f"; {plural(promises, 'promise')} stay, anonymised" if promises else ""
+    return (
+        f"Forget {name} for good (name, email, phone and every mention of them in the book{kept})? "
+        "This cannot be undone"
+    )
+
+
+def forget_needs_yes(name: str) -> str:
+    """Refusal without a terminal to confirm on: erasure cannot be undone, so it is never implied."""
+    return (
+        "Forgetting a customer cannot be undone and there is no terminal to confirm it on; "
+        f"add --yes to forget {name}."
+    )
+
+
+def forget_declined(name: str) -> str:
+    return f"Nothing was erased; {name} is still in the book."
+
+
+def forgot(name: str, promises: int, mentions: int) -> str:
+    """``Forgot NAME: …``: what the erasure did, in one line."""
+    elsewhere = (
+        f"; {plural(mentions, 'text')} that mentioned them now {'says' if mentions == 1 else 'say'} "
+        "[forgotten customer]"
+        if mentions
+        else ""
+    )
+    return (
+        f"Forgot {name}: name and contact details erased; "
+        f"{plural(promises, 'promise')} kept anonymised{elsewhere}."
+    )
+
+
+def backups_may_hold(paths: Sequence[str]) -> str:
+    """How many ``pk db backup`` copies made before the erasure may still hold the person, and where."""
+    if not paths:
+        return "No backups made by pk db backup before now; copies made in other ways are not known to pk."
+    named = ", ".join(paths[-FORGET_LISTED:][::-1])
+    more = f" and {len(paths) - FORGET_LISTED} older" if len(paths) > FORGET_LISTED else ""
+    return f"{plural(len(paths), 'backup')} made before now may still hold their details: {named}{more}."
+
+
+def log_still_open(target: str) -> str:
+    """After an erasure, when another program keeps the SQLite book open and its log cannot be emptied."""
+    return (
+        f"The customer is forgotten, but another program keeps {target} open, so its write-ahead log may "
+        "still hold their details until that program closes the book."
+    )

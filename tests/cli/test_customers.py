@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import pty
+import re
+import select
+import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import Pk, PkJson
+from tests.cli.conftest import Pk, PkJson, env_in
 from tests.conftest import SQL
 
 
@@ -93,23 +101,200 @@ def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
         "Boots (Zelda Quixote's size)",
         "--no-followup",
         "--note",
-        "Zelda Quixote paid",
+        "Zelda  Quixote picked up",
     )
     pk("remedy", "1", "--action", "Called Zelda Quixote to apologise")
     pk("notice", "1")
+    # issue 11: a note on another customer's promise, and the name across a line break
+    pk("promise", "add", "Tent", "-c", "Ben", "-d", "2026-11-25", "-n", "Ask Zelda\nQuixote about it")
+    pk("promise", "cancel", "2", "--reason", "zelda QUIXOTE lent him hers")
     before = pkj("stats")
-    result = pk("customer", "forget", "zelda quixote")
-    assert result.exit_code == 0
+    result = pk("customer", "forget", "zelda quixote", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "Forgot Zelda Quixote: name and contact details erased; 1 promise kept anonymised; "
+        "11 texts that mentioned them now say [forgotten customer].",
+        "No backups made by pk db backup before now; copies made in other ways are not known to pk.",
+    ]
     assert pkj("stats") == before
     assert pk("customer", "show", "Zelda Quixote").exit_code == 3
     shown = pkj("promise", "show", "1")
     assert shown["customer"] is None
     assert shown["status"] == "deviated"
+    assert shown["deliveries"][0]["note"] == "[forgotten customer] picked up"
+    assert shown["history"][-1]["event"] == "forgotten"
+    tent = pkj("promise", "show", "2")
+    assert (tent["customer"], tent["note"]) == ("Ben", "Ask [forgotten customer] about it")
+    assert tent["history"][-1]["detail"] == "[forgotten customer] lent him hers"
     dump = db_sql.dump().lower()
     for trace in ("zelda", "quixote", "example.com", "555 0100"):
         assert trace not in dump
     csv_out = pk("promise", "list", "--format", "csv").stdout.lower()
     assert "zelda" not in csv_out
+
+
+def test_forget_names_the_backups_made_before_now(pk: Pk, tmp_path: Path) -> None:
+    pk("promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today")
+    for n, now in enumerate(("2026-11-20T09:00:00+01:00", "2026-11-21T09:00:00+01:00")):
+        assert pk("db", "backup", str(tmp_path / f"b{n}.db"), now=now).exit_code == 0
+    assert pk("db", "backup", str(tmp_path / "later.db"), now="2026-11-23T09:00:00+01:00").exit_code == 0
+    result = pk("customer", "forget", "Zelda Quixote", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        f"2 backups made before now may still hold their details: {tmp_path / 'b1.db'}, {tmp_path / 'b0.db'}."
+    )
+    assert b"Zelda Quixote" in (tmp_path / "b0.db").read_bytes()  # what the line warns of
+
+
+def test_forget_cannot_be_undone_so_it_is_never_implied(pk: Pk, pkj: PkJson) -> None:
+    """Without a terminal (CliRunner's stdin is not one) and without --yes: exit 2, nothing erased."""
+    pk("promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today")
+    result = pk("customer", "forget", "zelda quixote")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "pk: Forgetting a customer cannot be undone and there is no terminal to confirm it on; "
+        "add --yes to forget Zelda Quixote.\n"
+    )
+    assert pkj("customer", "show", "Zelda Quixote")["name"] == "Zelda Quixote"
+
+
+# --- through the installed pk: a pipe, a terminal, and the bytes on disk -----------------------------
+
+PK = Path(sys.executable).parent / "pk"
+installed = pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed here")
+
+
+def pk_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an installed ``pk`` on ``tmp_path/p.db`` (PATH and the like kept)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PK_")}
+    return {**base, **env_in(tmp_path, str(tmp_path / "p.db")), "TERM": "dumb"}
+
+
+def run_pk(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(PK), *args], input=stdin, capture_output=True, text=True, env=pk_env(tmp_path), timeout=60
+    )
+
+
+def on_terminal(tmp_path: Path, args: list[str], answer: bytes) -> tuple[int, str]:
+    """Run the installed ``pk ARGS`` on a pseudo-terminal; type ``answer`` at its ``[y/N]`` prompt."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [str(PK), *args], stdin=child, stdout=child, stderr=child, env=pk_env(tmp_path), close_fds=True
+    )
+    os.close(child)
+    seen = b""
+    answered = False
+    while True:
+        ready, _, _ = select.select([main], [], [], 30)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f"pk stopped talking: {seen!r}")
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+        if not answered and b"[y/N]" in seen:
+            os.write(main, answer)
+            answered = True
+    os.close(main)
+    return proc.wait(timeout=30), seen.decode().replace("\r\n", "\n")
+
+
+@installed
+@pytest.mark.slow
+@pytest.mark.parametrize(("answer", "forgotten"), [(b"y\n", True), (b"n\n", False), (b"\n", False)])
+def test_forget_asks_on_a_terminal(tmp_path: Path, answer: bytes, forgotten: bool) -> None:
+    assert run_pk(tmp_path, "promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today").returncode == 0
+    code, said = on_terminal(tmp_path, ["customer", "forget", "zelda quixote"], answer)
+    assert code == 0, said
+    assert (
+        "Forget Zelda Quixote for good (name, email, phone and every mention of them in the book; "
+        "1 promise stay, anonymised)? This cannot be undone [y/N]: "
+        in said.replace("\n", " ")
+        or "Forget Zelda Quixote for good" in said
+    )
+    assert ("Forgot Zelda Quixote" in said) is forgotten
+    assert ("Nothing was erased; Zelda Quixote is still in the book." in said) is not forgotten
+    assert (run_pk(tmp_path, "customer", "show", "Zelda Quixote").returncode == 3) is forgotten
+
+
+@installed
+@pytest.mark.slow
+def test_forget_through_a_pipe_needs_yes(tmp_path: Path) -> None:
+    assert run_pk(tmp_path, "promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today").returncode == 0
+    refused = run_pk(tmp_path, "customer", "forget", "Zelda Quixote", stdin="y\n")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1
+    assert "add --yes" in refused.stderr
+    assert refused.stdout == ""
+    assert run_pk(tmp_path, "customer", "show", "Zelda Quixote").returncode == 0
+    done = run_pk(tmp_path, "customer", "forget", "Zelda Quixote", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Forgot Zelda Quixote:")
+
+
+def traces_on_disk(db: Path, words: tuple[str, ...]) -> list[str]:
+    """Which of ``words`` (any case, as UTF-8 or as a JSON ``\\u`` escape) the database file, its WAL
+    or its shared-memory file holds anywhere, free pages included."""
+    found = []
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        if not path.exists():
+            continue
+        raw = path.read_bytes().decode("utf-8", errors="replace")
+        for word in words:
+            escaped = json.dumps(word)[1:-1]
+            for form in {word, escaped}:
+                if re.search(re.escape(form), raw, re.IGNORECASE):
+                    found.append(f"{form} in {path.name}")
+    return found
+
+
+@installed
+@pytest.mark.slow
+def test_forget_leaves_no_byte_of_the_person_in_the_file_its_log_or_free_pages(tmp_path: Path) -> None:
+    """Another program holds the book open throughout, so the log is not removed on close: the erasure
+    itself must empty it. Texts replaced before the erasure (Ben's note) leave stale bytes in the file's
+    free space, which the erasure must clear too."""
+    db = tmp_path / "p.db"
+    steps = [
+        ("customer", "add", "Zoë Ødegård", "--email", "Zoe.Odegard@example.no", "--phone", "+47 912 34 567"),
+        ("customer", "add", "Zelda Quixote", "--note", "sister of ZOË ØDEGÅRD"),
+        (
+            "promise",
+            "add",
+            "Skis for Zoë Ødegård",
+            "-c",
+            "zoë ødegård",
+            "-d",
+            "2026-11-20",
+            "-t",
+            "Zoë Ødegård",
+        ),
+        ("promise", "add", "Poles", "-c", "Zelda Quixote", "-d", "2026-11-23", "-n", "Zoë\nØdegård pays"),
+        ("deliver", "1", "--note", "ZOË  Ødegård picked up; mail zoe.odegard@EXAMPLE.no", "--no-followup"),
+        ("remedy", "1", "--action", "Phoned +47 912 34 567", "--prevent", "Ask zoë ødegård first"),
+        ("customer", "add", "Ben", "--note", "Zoë Ødegård recommended him"),
+        ("customer", "add", "Ben", "--note", "a regular"),
+    ]
+    for args in steps:
+        done = run_pk(tmp_path, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    stats = run_pk(tmp_path, "stats", "--json").stdout
+    words = ("Zoë", "Ødegård", "odegard", "912 34 567", "91234567")
+    assert traces_on_disk(db, words)  # the test can see them
+    with sqlite3.connect(db) as reader:  # another program with the book open, idle
+        reader.execute("SELECT count(*) FROM promise").fetchone()
+        forgot = run_pk(tmp_path, "customer", "forget", "ZOË ØDEGÅRD", "--yes")
+        assert forgot.returncode == 0, forgot.stderr
+        assert traces_on_disk(db, words) == []
+        assert db.with_name("p.db-wal").stat().st_size == 0
+    assert traces_on_disk(db, words) == []
+    assert run_pk(tmp_path, "stats", "--json").stdout == stats
+    assert "[forgotten customer] pays" in run_pk(tmp_path, "promise", "show", "2").stdout
 
 
 def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj: PkJson) -> None:

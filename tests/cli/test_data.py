@@ -60,7 +60,7 @@ def busy_shop(pk: Pk) -> None:
             "2026-11-18T12:00:00+01:00",
             ("promise", "add", "Bag", "-c", "Finn", "-d", "2026-11-30", "-t", "sale"),
         ),
-        ("2026-11-19T12:00:00+01:00", ("customer", "forget", "Finn")),
+        ("2026-11-19T12:00:00+01:00", ("customer", "forget", "Finn", "--yes")),
         (
             "2026-11-20T12:00:00+01:00",
             ("promise", "add", "Reply to mail", "--kind", "reply", "-d", "today 18:00"),

@@ -71,16 +71,50 @@ def show(ctx: typer.Context, name: NameArg, fmt: FormatOpt = Format.table, as_js
 
 
 @customer_app.command("forget")
-def forget(ctx: typer.Context, name: NameArg) -> None:
-    """Erase a customer's name and contact details (right to erasure); their promises stay, anonymised.
+def forget(
+    ctx: typer.Context,
+    name: NameArg,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Erase a customer for good (right to erasure): name, email, phone, note, and every mention of them.
 
-    The name is also removed from the history and notes of their promises. This cannot be undone.
+    Their promises stay, anonymised, so statistics do not change. The name (in any case and spacing),
+    email and phone become [forgotten customer] in every note, reason, action and history entry of the
+    book, and no copy is left in the database file or its log. Asks first on a terminal (--yes skips);
+    without a terminal --yes is required. Says how many backups made before may still hold them.
+    This cannot be undone.
 
-    Example: pk customer forget "Anna Smith"
+    Example: pk customer forget "Anna Smith" --yes
     """
-    from promisekeeper import store
+    from promisekeeper import store, words
+    from promisekeeper.text import visible
 
     st = state(ctx)
+    with st.session(write=False) as session:
+        shown, promises = store.forget_preview(session, name=name)
+    if not yes and not confirmed(words.forget_question(visible(shown), promises), visible(shown)):
+        typer.echo(words.forget_declined(visible(shown)))
+        return
     with st.session() as session:
-        count = store.forget_customer(session, clock=st.clock, name=name)
-    st.console.print(f"Forgot {name}: name and contact details erased; {count} promises kept anonymised.")
+        done = store.forget_customer(session, clock=st.clock, name=name)
+    store.clear_free_space(st.db)
+    typer.echo(words.forgot(visible(done.name), done.promises, done.mentions))
+    typer.echo(words.backups_may_hold([visible(b.path) for b in done.backups]))
+
+
+def confirmed(question: str, name: str) -> bool:
+    """The answer to ``question`` on a terminal (no answer is no); without a terminal, bad input."""
+    import sys
+
+    import click
+
+    from promisekeeper import words
+    from promisekeeper.errors import BadInput
+
+    if not sys.stdin.isatty():
+        raise BadInput(words.forget_needs_yes(name))
+    try:
+        return typer.confirm(question, default=False)
+    except click.exceptions.Abort:  # end of input or Ctrl-C at the prompt
+        typer.echo(err=True)
+        return False

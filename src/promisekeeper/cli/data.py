@@ -50,9 +50,11 @@ def db_backup(
     Example: pk db backup /mnt/usb/promises-$(date +%F).db
     """
     from promisekeeper.db import describe
+    from promisekeeper.store import remember_backup
 
     st = state(ctx)
     dest = st.db.backup(file, now=st.clock.now.astimezone(st.settings.tz))
+    remember_backup(st.db, at=st.clock.now, path=dest)
     typer.echo(f"Backed up {describe(st.db.target)} to {dest}.")
 
 

@@ -1,6 +1,7 @@
 """The only door to the database: keyword-only functions over a session, returning plain views.
 
 - ``customers``: customers by name, their track record, erasure
+- ``erasure``: finding a person in every text of the book; the backups the book knows of
 - ``promises``: the writes (add, deliver, done, amend, cancel, remedy), each with its history events
 - ``queries``: ``due``, ``check`` and ``promise list``
 - ``stats``: the track record in SQL
@@ -31,11 +32,21 @@ from promisekeeper.store.bulk import (
     write_json_tables,
 )
 from promisekeeper.store.customers import (
+    Forgotten,
     add_customer,
     customer_detail,
     customer_key,
     customer_list,
     forget_customer,
+    forget_preview,
+)
+from promisekeeper.store.erasure import (
+    MENTION,
+    Backup,
+    backups_before,
+    clear_free_space,
+    record_backup,
+    remember_backup,
 )
 from promisekeeper.store.promises import (
     add_promise,
@@ -54,19 +65,24 @@ from promisekeeper.store.stats import stats
 
 __all__ = [
     "FORGOTTEN",
+    "MENTION",
     "SCHEMA_VERSION",
+    "Backup",
     "CsvPromise",
+    "Forgotten",
     "JsonTables",
     "Progress",
     "Session",
     "add_customer",
     "add_promise",
     "amend",
+    "backups_before",
     "cancel",
     "check",
     "check_json_sections",
     "clean_quantity",
     "clean_text",
+    "clear_free_space",
     "copy_book",
     "customer_detail",
     "customer_key",
@@ -77,6 +93,7 @@ __all__ = [
     "due_report",
     "export_sections",
     "forget_customer",
+    "forget_preview",
     "iter_promises",
     "judge",
     "last_sent_at",
@@ -86,9 +103,11 @@ __all__ = [
     "newly_overdue_report",
     "optional_text",
     "prepare_csv_row",
+    "record_backup",
     "record_notice",
     "record_sent",
     "remedy",
+    "remember_backup",
     "require_empty",
     "section_keys",
     "stats",

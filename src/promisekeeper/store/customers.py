@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from promisekeeper.errors import BadInput, NotFound
-from promisekeeper.models import Customer, Delivery, Event, Promise, Remedy
+from promisekeeper.models import Customer, Promise
 from promisekeeper.rules import normalise
-from promisekeeper.store.base import (
-    FORGOTTEN,
-    append_event,
-    chunks,
-    clean_text,
-    optional_text,
-    views,
-)
+from promisekeeper.store.base import append_event, clean_text, optional_text, views
+from promisekeeper.store.erasure import Backup, backups_before, scrub_mentions, secure_delete, traces
 from promisekeeper.store.stats import tally, tally_columns
 from promisekeeper.views import CustomerView, EventKind, Tally
 from promisekeeper.when import Clock
@@ -95,51 +88,50 @@ def add_customer(
     return customer.name or name, created
 
 
-def _scrub_value(value: Any, pattern: re.Pattern[str]) -> Any:
-    if isinstance(value, str):
-        return pattern.sub(FORGOTTEN, value)
-    if isinstance(value, list):
-        return [_scrub_value(v, pattern) for v in value]
-    if isinstance(value, dict):
-        return {k: _scrub_value(v, pattern) for k, v in value.items()}
-    return value
-
-
-def forget_customer(session: Session, *, clock: Clock, name: str) -> int:
-    """Erase a customer's name and contact details everywhere, keeping their promises anonymised.
-
-    The name is also scrubbed from every text that mentions it (event fields, notes, deliveries,
-    remedies) of that customer's promises. Returns how many promises were anonymised.
-    """
+def forget_preview(session: Session, *, name: str) -> tuple[str, int]:
+    """The customer ``forget`` would erase, as stored, and how many promises were made to them."""
     customer = get_customer(session, name)
-    pattern = re.compile(re.escape(customer.name or name), re.IGNORECASE)
+    count = session.execute(
+        sa.select(sa.func.count()).select_from(Promise).where(col(Promise.customer_id) == customer.id)
+    ).scalar_one()
+    return customer.name or name, int(count)
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    """What ``forget_customer`` did: whom (the name as it was), promises anonymised, texts scrubbed, and
+    the backups made before now that may still hold the person."""
+
+    name: str
+    promises: int
+    mentions: int
+    backups: tuple[Backup, ...]
+
+
+def forget_customer(session: Session, *, clock: Clock, name: str) -> Forgotten:
+    """Erase a customer's name, email, phone and note, and every mention of them anywhere in the book.
+
+    Their promises stay, anonymised (statistics do not change); a mention (the name in any case and
+    spacing, the email, the phone) in any text of the book becomes ``[forgotten customer]``. On SQLite
+    what the transaction replaces is overwritten with zeros; ``erasure.clear_free_space`` does the rest
+    after the commit. Records ``forgotten`` (without the name) on each of their promises.
+    """
+    secure_delete(session)
+    customer = get_customer(session, name)
+    shown = customer.name or name
+    found = traces([shown, name], customer.email, customer.phone)
     ids = [i for i in session.exec(select(Promise.id).where(Promise.customer_id == customer.id)).all() if i]
-
-    def scrub(text: str | None) -> str | None:
-        return pattern.sub(FORGOTTEN, text) if text else text
-
-    for chunk in chunks(ids):
-        for promise in session.exec(select(Promise).where(col(Promise.id).in_(chunk))):
-            promise.what, promise.note = scrub(promise.what) or promise.what, scrub(promise.note)
-            session.add(promise)
-        for event in session.exec(select(Event).where(col(Event.promise_id).in_(chunk))):
-            event.data = _scrub_value(event.data, pattern)
-            session.add(event)
-        for delivery in session.exec(select(Delivery).where(col(Delivery.promise_id).in_(chunk))):
-            delivery.what, delivery.note = scrub(delivery.what) or delivery.what, scrub(delivery.note)
-            session.add(delivery)
-        for fix in session.exec(select(Remedy).where(col(Remedy.promise_id).in_(chunk))):
-            fix.action, fix.prevent = scrub(fix.action) or fix.action, scrub(fix.prevent)
-            session.add(fix)
-        for pid in chunk:
-            append_event(session, EventKind.forgotten, clock.now, promise_id=pid, customer_id=customer.id)
-    customer.name = None
-    customer.name_key = None
-    customer.email = customer.phone = customer.note = None
+    customer.name = customer.name_key = customer.email = customer.phone = customer.note = None
     customer.forgotten_at = clock.now
     session.add(customer)
     session.flush()
-    return len(ids)
+    mentions = scrub_mentions(session, found, skip_customer=customer.id)
+    for pid in ids:
+        append_event(session, EventKind.forgotten, clock.now, promise_id=pid, customer_id=customer.id)
+    if not ids:
+        append_event(session, EventKind.forgotten, clock.now, customer_id=customer.id)
+    session.flush()
+    return Forgotten(shown, len(ids), mentions, tuple(backups_before(session, clock.now)))
 
 
 def customer_list(session: Session, *, clock: Clock) -> list[CustomerView]:
