@@ -42,6 +42,8 @@ class State(StrEnum):
     active = "active"
     fulfilled = "fulfilled"
     cancelled = "cancelled"
+    voided = "voided"
+    """Recorded by mistake and undone (``pk undo``): kept for its history, out of every list and figure."""
 
 
 class Status(StrEnum):
@@ -89,6 +91,17 @@ class EventKind(StrEnum):
     imported = "imported"
     forgotten = "forgotten"
     note = "note"
+    message_sent = "message_sent"
+    customer_added = "customer_added"
+    customer_updated = "customer_updated"
+    customer_renamed = "customer_renamed"
+    customers_merged = "customers_merged"
+
+
+#: What ``pk undo`` refuses to reverse: an erasure is for good, and a message once sent cannot be unsent.
+IRREVERSIBLE = frozenset(
+    {EventKind.forgotten, EventKind.notified, EventKind.notice_sent, EventKind.message_sent}
+)
 
 
 KINDS = tuple(Kind)
@@ -199,6 +212,20 @@ class PromiseView:
     @property
     def status(self) -> Status:
         return self.outcome.status
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeView:
+    """One command's writes, as ``pk undo`` shows and reverses them: each event's kind and ids."""
+
+    id: int
+    at: datetime
+    command: str
+    undone: bool
+    items: tuple[tuple[str, int | None, int | None], ...]
+    """(event kind, promise id, customer id) of each event the change wrote, in order."""
+    blocked: str | None = None
+    """The event kind that makes it irreversible (an erasure, a sent message), if any."""
 
 
 @dataclass(frozen=True, slots=True)

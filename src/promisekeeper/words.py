@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from promisekeeper.money import Money, format_money
 from promisekeeper.rules import deviation_from_data, moment_of, money_of
 from promisekeeper.views import (
+    ChangeView,
     Deviation,
     DeviationKind,
     EventKind,
@@ -82,7 +83,9 @@ def describe_span(seconds: float) -> str:
 
 
 def short_span(seconds: float) -> str:
-    """A compact length for table cells: ``2d 3h``, ``8h 27m``, ``45m``."""
+    """A compact length for table cells: ``2d 3h``, ``8h 27m``, ``45m``, ``48s`` (never ``0m``)."""
+    if abs(seconds) < 60:
+        return f"{max(1, int(abs(seconds)))}s"
     minutes = int(abs(seconds)) // 60
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
@@ -182,8 +185,12 @@ def verdict(p: PromiseView) -> str:
 
 
 def when_words(p: PromiseView, now: datetime) -> str:
-    """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``."""
+    """The status cell: ``overdue 2d 3h``, ``in 5h``, ``kept``, ``deviated: late, price``, ``unhappy``."""
     fixed = ", remedied" if p.remedied else ""
+    if p.unhappy and not p.remedied and p.status == Status.kept:
+        return "unhappy"
+    if p.unhappy and not p.remedied:
+        fixed = ", unhappy"
     if p.status == Status.overdue:
         return f"overdue {short_span((now - p.due.moment).total_seconds())}{fixed}"
     if p.status == Status.open:
@@ -201,20 +208,48 @@ def what_cell(p: PromiseView) -> str:
     return f"{kind}{item(p.what, p.quantity)}{delivered}"
 
 
+def due_already_past(p: PromiseView, tz: ZoneInfo) -> str:
+    local = p.due.moment.astimezone(tz)
+    day = f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year}"
+    at = "" if p.due.date_only else f" {local:%H:%M}"
+    return (
+        f"note: the due of #{p.id}, {day}{at}, is already past, so it is overdue now; "
+        f"if another date was meant: pk promise amend {p.id} --due WHEN --reason typo."
+    )
+
+
 def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
     """The one-line table output of a single-promise command."""
     if verb == "add":
         return f"Promised #{p.id}: {promise_terms(p, tz, now)}"
     if verb in ("deliver", "done"):
         what = "Delivered" if verb == "deliver" else "Done"
-        return f"{what} #{p.id}: {verdict(p)}"
+        return f"{what} #{p.id}: {verdict(p)}{_unhappy(p)}{_followups(p, tz, now)}"
     if verb == "amend":
         return f"Amended #{p.id}: {promise_terms(p, tz, now)} (renegotiated)"
     if verb == "cancel":
         return f"Cancelled #{p.id}: {promise_terms(p, tz, now)}"
     if verb == "remedy":
         return f"Remedy recorded for #{p.id} ({verdict(p)})"
+    if verb == "fix":
+        return f"Fixed #{p.id}: {promise_terms(p, tz, now)} ({when_words(p, now)})"
+    if verb == "void":
+        return f"Voided the delivery; #{p.id} is now {when_words(p, now)}: {promise_terms(p, tz, now)}"
     return f"#{p.id}: {promise_terms(p, tz, now)} [{p.status}]"
+
+
+def _unhappy(p: PromiseView) -> str:
+    if not p.unhappy:
+        return ""
+    who = f"#{p.parent_id}" if p.kind == Kind.followup and p.parent_id is not None else "it"
+    return f"; the customer is unhappy: {who} is in pk check until it has a remedy"
+
+
+def _followups(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    if not p.followups:
+        return ""
+    made = ", ".join(f"#{i} {due_cell(due, tz, now)}" for i, due in p.followups)
+    return f"; {'follow-up' if len(p.followups) == 1 else 'follow-ups'} {made}"
 
 
 # --- history -----------------------------------------------------------------------------------------
@@ -281,6 +316,23 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return f"imported from {d.get('source') or 'a file'}{line}"
     if kind == EventKind.note:
         return str(d.get("text") or "")
+    if kind == EventKind.corrected:
+        return _noted("fixed: " + corrections_text(d.get("changes") or {}, tz, now), d.get("reason"))
+    if kind == EventKind.delivery_voided:
+        at = f" of {describe_moment(moment_of(d['at']), tz)}" if d.get("at") else ""
+        what = item(str(d["what"]), int(d["quantity"]))
+        return f"delivery {d.get('n', '')}{at} ({what}) voided: {d['reason']}"
+    if kind == EventKind.undone:
+        return f"change {d.get('change')} (pk {d.get('command')}) was undone"
+    if kind == EventKind.customer_renamed:
+        return f'renamed from "{d.get("old")}" to "{d.get("new")}"'
+    if kind == EventKind.customers_merged:
+        source = d.get("source") or {}
+        return f'"{source.get("name") or FORGOTTEN_NAME}" merged into this customer'
+    if kind == EventKind.customer_added:
+        return "customer added"
+    if kind == EventKind.customer_updated:
+        return "details changed: " + ", ".join(d.get("changes") or {})
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
 
 
@@ -395,13 +447,132 @@ def import_summary(r: ImportResult) -> str:
     return f"{r.source} is valid: {what} would be imported; nothing was written (--dry-run)."
 
 
+# --- putting mistakes right ---------------------------------------------------------------------------
+
+FORGOTTEN_NAME = "[forgotten customer]"
+
+
+def _value(field: str, value: Any, tz: ZoneInfo, now: datetime) -> str:
+    if value is None or value == []:
+        return "none"
+    if field == "price":
+        price = money_of(value[0], value[1])
+        return format_money(price) if price is not None else "no price"
+    if field == "due":
+        return describe_due(Due(moment_of(str(value[0])), bool(value[1])), tz, now=now)
+    if field == "customer_id":
+        return f"customer {value}"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def corrections_text(changes: Mapping[str, Any], tz: ZoneInfo, now: datetime) -> str:
+    """``what "Boots 38" → "Boots 39", price €240.00 → €250.00, tags +gift``."""
+    parts = []
+    for field, values in changes.items():
+        if field == "tags":
+            parts.append(
+                "tags "
+                + " ".join([*(f"+{t}" for t in values["added"]), *(f"-{t}" for t in values["removed"])])
+            )
+        else:
+            old, new = _value(field, values["old"], tz, now), _value(field, values["new"], tz, now)
+            parts.append(f"{field.removesuffix('_id')} {old} → {new}")
+    return ", ".join(parts)
+
+
+_CHANGE_WORDS: dict[str, str] = {
+    EventKind.promised: "added",
+    EventKind.imported: "imported",
+    EventKind.delivered: "delivery to",
+    EventKind.fulfilled: "fulfilled",
+    EventKind.done: "done",
+    EventKind.amended: "amended",
+    EventKind.corrected: "fixed",
+    EventKind.cancelled: "cancelled",
+    EventKind.remedied: "remedy on",
+    EventKind.unhappy: "unhappy",
+    EventKind.notice_drafted: "notice drafted for",
+    EventKind.delivery_voided: "delivery voided on",
+    EventKind.notified: "mailed",
+    EventKind.forgotten: "forgot a customer",
+    EventKind.customer_renamed: "renamed a customer",
+    EventKind.customers_merged: "merged two customers",
+    EventKind.customer_added: "added a customer",
+    EventKind.customer_updated: "changed a customer's details",
+}
+
+
+def _ids(ids: Sequence[int]) -> str:
+    shown = ", ".join(f"#{i}" for i in ids[:5])
+    return shown + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+
+
+def change_text(change: ChangeView, tz: ZoneInfo) -> str:
+    """What one command did, from its events: ``pk deliver, Wed 2 Dec 2026 10:04: delivery to #12;
+    fulfilled #12; added #18, #19``."""
+    grouped: dict[str, list[int]] = {}
+    for kind, promise_id, _ in change.items:
+        if kind in (EventKind.followup, EventKind.undone, EventKind.note):
+            continue
+        ids = grouped.setdefault(_CHANGE_WORDS.get(kind, kind), [])
+        if promise_id is not None and promise_id not in ids:
+            ids.append(promise_id)
+    said = "; ".join(f"{what} {_ids(ids)}".strip() for what, ids in grouped.items()) or "no promise changed"
+    return f"pk {change.command}, {describe_moment(change.at, tz)}: {said}"
+
+
+def undid(change: ChangeView, tz: ZoneInfo) -> str:
+    return f"Undid: {change_text(change, tz)}"
+
+
+def undo_question(change: ChangeView, tz: ZoneInfo) -> str:
+    return f"Undo {change_text(change, tz)}?"
+
+
+def undo_needs_yes() -> str:
+    return (
+        "pk undo asks before it reverses a change, and there is no terminal to ask on; "
+        "see it with pk undo --list, then add --yes."
+    )
+
+
+def cannot_undo(change: ChangeView) -> str:
+    reasons: dict[str, str] = {
+        EventKind.forgotten: "an erasure (pk customer forget) is for good",
+        EventKind.notified: "a mail that was sent cannot be unsent",
+        EventKind.notice_sent: "a notice that was sent cannot be unsent",
+        EventKind.message_sent: "a message that was sent cannot be unsent",
+    }
+    why = reasons.get(str(change.blocked), "it cannot be reversed")
+    return f"The last change (pk {change.command}) cannot be undone: {why}."
+
+
+def nothing_undone_yet() -> str:
+    return "There is nothing to undo: the book has no change that is not undone already."
+
+
+def did_you_mean(new: str, existing: str, promise_id: int) -> str:
+    return (
+        f'New customer "{new}" — did you mean "{existing}"? '
+        f'(pk promise fix {promise_id} --customer "{existing}")'
+    )
+
+
+def renamed(old: str, new: str) -> str:
+    return f'Renamed "{old}" to "{new}".'
+
+
+def merged(source: str, target: str, promises: int) -> str:
+    return f'Merged "{source}" into "{target}": {plural(promises, "promise")} moved with their history.'
+
+
 # --- the honest notice -------------------------------------------------------------------------------
 
 
 def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo) -> str:
     if d.kind == DeviationKind.late and d.late_seconds is not None and p.outcome.fulfilled_at is not None:
         when = p.outcome.fulfilled_at.astimezone(tz)
-        day = f"{DAY_NAMES[when.weekday()]} {when.day:02d} {MONTH_NAMES[when.month - 1]}"
+        day = f"{DAY_NAMES[when.weekday()]} {when.day} {MONTH_NAMES[when.month - 1]}"
         return f"We delivered on {day} at {when:%H:%M}, {describe_span(d.late_seconds)} late."
     if d.kind == DeviationKind.substituted:
         return f"We gave you {d.delivered_what} instead of {d.promised_what}."
@@ -424,6 +595,62 @@ def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo) -> str:
     return ""
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending with a full stop (unless it already ends a sentence)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def _original_terms(p: PromiseView) -> tuple[str, int, Money | None, Due]:
+    """The terms first promised, from the ``promised`` event with any typing mistakes fixed since
+    (``corrected``); the promise's own terms without one."""
+    found: tuple[str, int, Money | None, Due] | None = None
+    for e in p.history:
+        d = e.data
+        if e.kind == EventKind.promised and "what" in d:
+            due = Due(moment_of(d["due"]), bool(d.get("date_only")))
+            found = str(d["what"]), int(d["quantity"]), money_of(d.get("price_minor"), d.get("currency")), due
+        elif e.kind == EventKind.corrected and found is not None:
+            what, quantity, price, due = found
+            fixed = d.get("changes") or {}
+            what = str(fixed["what"]["new"]) if "what" in fixed else what
+            quantity = int(fixed["quantity"]["new"]) if "quantity" in fixed else quantity
+            price = money_of(*fixed["price"]["new"]) if "price" in fixed else price
+            if "due" in fixed:
+                due = Due(moment_of(str(fixed["due"]["new"][0])), bool(fixed["due"]["new"][1]))
+            found = what, quantity, price, due
+    return found or (p.what, p.quantity, p.price, p.original_due or p.due)
+
+
+def _changes(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """What an amendment changed, old → new: ``the quantity from 1 to 2 and the date from … to …``."""
+    what, quantity, price, due = _original_terms(p)
+    changed = []
+    if p.what != what:
+        changed.append(f"the item from {what} to {p.what}")
+    if p.quantity != quantity:
+        changed.append(f"the quantity from {quantity} to {p.quantity}")
+    if p.price != price:
+        old = format_money(price) if price is not None else "no agreed price"
+        new = format_money(p.price) if p.price is not None else "no agreed price"
+        changed.append(f"the price from {old} to {new}")
+    if p.due.moment != due.moment or p.due.date_only != due.date_only:
+        changed.append(
+            f"the date from {describe_due(due, tz, now=now)} to {describe_due(p.due, tz, now=now)}"
+        )
+    if not changed:
+        return ""
+    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+    return f"As agreed with you, we changed {listed}."
+
+
+def followup_has_no_notice(p: PromiseView) -> str:
+    return (
+        f"Promise #{p.id} is a follow-up of #{p.parent_id}, the shop's own reminder; "
+        f"draft the notice for the promise itself: pk notice {p.parent_id}."
+    )
+
+
 def nothing_to_notice(p: PromiseView) -> str:
     return (
         f"Promise #{p.id} is {p.status} with nothing late, changed or wrong; "
@@ -441,19 +668,20 @@ def notice_text(
 ) -> str:
     """The plain message to the customer for a late, changed or deviated promise: no hedging.
 
-    What was promised, what happened, the new date or the remedy, and an apology.
+    What was first promised (the terms of the ``promised`` event in ``p.history``), what changed and
+    what happened, the new date or the remedy, and an apology. Every sentence ends with a full stop.
     """
     greeting = f"Dear {p.customer}," if p.customer else "Hello,"
-    original = p.original_due or p.due
-    price = f" for {format_money(p.price)}" if p.price else ""
+    what, quantity, first_price, original = _original_terms(p)
+    price = f" for {format_money(first_price)}" if first_price else ""
     created = p.created.astimezone(tz)
     lines = [
         greeting,
         "",
-        f"On {DAY_NAMES[created.weekday()]} {created.day:02d} {MONTH_NAMES[created.month - 1]} "
-        f"we promised you {item(p.what, p.quantity)}{price} by {describe_due(original, tz, now=now)}.",
+        f"On {DAY_NAMES[created.weekday()]} {created.day} {MONTH_NAMES[created.month - 1]} "
+        f"we promised you {item(what, quantity)}{price} by {describe_due(original, tz, now=now)}.",
     ]
-    happened: list[str] = []
+    happened: list[str] = [_changes(p, tz, now)] if p.renegotiated else []
     if p.status == Status.overdue:
         late = describe_span((now - p.due.moment).total_seconds())
         got = p.outcome.delivered_quantity
@@ -463,19 +691,13 @@ def notice_text(
         if d.kind == DeviationKind.short and p.status == Status.overdue:
             continue
         happened.append(_what_happened(d, p, tz))
-    if p.renegotiated and p.status in (Status.open, Status.overdue):
-        happened.append(f"As we agreed with you, the new date is {describe_due(p.due, tz, now=now)}.")
-    elif p.renegotiated and p.original_due is not None:
-        happened.append(f"We moved the date to {describe_due(p.due, tz, now=now)}, as agreed with you.")
     if p.unhappy:
         happened.append("You told us you are not satisfied, and you are right to expect better.")
     lines += ["", *[h for h in happened if h]]
     if remedy:
         action, prevent = remedy
-        lines += [
-            "",
-            f"To put it right: {action}" + (f" So it does not happen again: {prevent}" if prevent else ""),
-        ]
+        again = f" So it does not happen again: {_sentence(prevent)}" if prevent else ""
+        lines += ["", f"To put it right: {_sentence(action)}{again}"]
     elif p.status == Status.overdue:
         lines += ["", "We will tell you the day it is ready, and we will keep that date."]
     lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
@@ -489,7 +711,8 @@ FORGET_LISTED = 5  # backups named one by one; the rest are counted
 
 def forget_question(name: str, promises: int) -> str:
     """The question ``pk customer forget`` asks on a terminal (the prompt adds ``[y/N]``)."""
-    kept = f"; {plural(promises, 'promise')} stay, anonymised" if promises else ""
+    stay = "stays" if promises == 1 else "stay"
+    kept = f"; {plural(promises, 'promise')} {stay}, anonymised" if promises else ""
     return (
         f"Forget {name} for good (name, email, phone and every mention of them in the book{kept})? "
         "This cannot be undone"

@@ -43,6 +43,7 @@ def customer_for(session: Session, name: str | None, *, clock: Clock) -> Custome
         customer = Customer(name=name, name_key=customer_key(name), created=clock.now)
         session.add(customer)
         session.flush()
+        append_event(session, EventKind.customer_added, clock.now, customer_id=customer.id)
     return customer
 
 
@@ -77,6 +78,7 @@ def add_customer(
     created = customer is None
     if customer is None:
         customer = Customer(name=name, name_key=customer_key(name), created=clock.now)
+    before = {"email": customer.email, "phone": customer.phone, "note": customer.note}
     if email is not None:
         customer.email = _contact(email, "email")
     if phone is not None:
@@ -85,6 +87,15 @@ def add_customer(
         customer.note = optional_text(note, "The note", multiline=True)
     session.add(customer)
     session.flush()
+    if created:
+        append_event(session, EventKind.customer_added, clock.now, customer_id=customer.id)
+    else:
+        after = {"email": customer.email, "phone": customer.phone, "note": customer.note}
+        changed = {k: {"old": before[k], "new": after[k]} for k in before if before[k] != after[k]}
+        if changed:
+            append_event(
+                session, EventKind.customer_updated, clock.now, customer_id=customer.id, changes=changed
+            )
     return customer.name or name, created
 
 

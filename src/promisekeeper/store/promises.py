@@ -169,7 +169,9 @@ def _record_delivery(
     session: Session, promise: Promise, clock: Clock, d: Fulfilment, note: str | None
 ) -> None:
     assert promise.id is not None
-    session.add(_delivery_row(promise.id, d, note))
+    row = _delivery_row(promise.id, d, note)
+    session.add(row)
+    session.flush()
     append_event(
         session,
         EventKind.delivered,
@@ -182,6 +184,7 @@ def _record_delivery(
         currency=d.price.currency if d.price else None,
         at=moment_data(d.at),
         note=note,
+        delivery_id=row.id,
     )
 
 
@@ -247,11 +250,15 @@ def done(
     """
     promise = _open_promise(session, promise_id, "marked done")
     note = optional_text(note, "The note", multiline=True)
+    made: int | None = None
     if not deliveries_of(session, promise_id):
         terms = terms_of(promise)
         charge = default_charge(terms, [], terms.quantity)
         as_promised = Fulfilment(at=clock.now, what=promise.what, quantity=promise.quantity, price=charge)
-        session.add(_delivery_row(promise_id, as_promised, note))
+        row = _delivery_row(promise_id, as_promised, note)
+        session.add(row)
+        session.flush()
+        made = row.id
     # An unhappy follow-up is about its parent: the parent goes to ``check`` until it has a remedy (the
     # follow-up keeps the fact, but ``check`` never lists a follow-up).
     promise.unhappy = unhappy
@@ -267,6 +274,7 @@ def done(
         **outcome_data(outcome),
         unhappy=unhappy,
         note=note,
+        delivery_id=made,
     )
     if unhappy and promise.parent_id is not None:
         parent = session.get(Promise, promise.parent_id)
@@ -385,7 +393,9 @@ def remedy(
         )
     action = clean_text(action, "The action", 'say what was done to make it right, e.g. "Refunded €10"')
     prevent = optional_text(prevent, "The prevention")
-    session.add(Remedy(promise_id=promise_id, at=clock.now, action=action, prevent=prevent))
+    fix = Remedy(promise_id=promise_id, at=clock.now, action=action, prevent=prevent)
+    session.add(fix)
+    session.flush()
     promise = load_promise(session, promise_id)
     promise.remedied = True
     session.add(promise)
@@ -397,6 +407,7 @@ def remedy(
         customer_id=promise.customer_id,
         action=action,
         prevent=prevent,
+        remedy_id=fix.id,
     )
     session.flush()
     return view(session, promise_id, clock)

@@ -43,7 +43,7 @@ def tally_columns(now: datetime) -> list[sa.Label[int]]:
 
     fulfilled = col(Promise.state) == State.fulfilled
     return [
-        sa.func.count().label("promises"),
+        count(col(Promise.state) != State.voided).label("promises"),
         count(status_clause(Status.kept, now)).label("kept"),
         count(status_clause(Status.deviated, now)).label("deviated"),
         count(status_clause(Status.overdue, now)).label("overdue"),
@@ -61,7 +61,9 @@ def tally_columns(now: datetime) -> list[sa.Label[int]]:
             ),
             0,
         ).label("late_seconds"),
-        count(col(Promise.renegotiated) == sa.true()).label("renegotiated"),
+        count(sa.and_(col(Promise.renegotiated) == sa.true(), col(Promise.state) != State.voided)).label(
+            "renegotiated"
+        ),
     ]
 
 
