@@ -562,3 +562,177 @@ def test_a_csv_row_fills_every_column_of_a_promise() -> None:
     columns = {c.name for c in Promise.__table__.columns}  # type: ignore[attr-defined]
     assert {"id", "customer_id", *bulk._RECORD_FIELDS} == columns
     assert len(set(bulk._RECORD_FIELDS)) == len(bulk._RECORD_FIELDS)
+
+
+# --- hostile text out, formula cells round-trip, calendar events ------------------------------------------
+
+HOSTILE = "\x1b]0;TITLE\x07\x1b[2J\x1b[31m"
+
+
+def stored_as_is(db: Database, pid: int, **fields: str) -> None:
+    """Text written straight into the book, as an older release or another program may have left it."""
+    from promisekeeper.models import Customer, Promise
+
+    with db.session() as s:
+        p = s.get(Promise, pid)
+        assert p is not None
+        for name, value in fields.items():
+            if name == "customer":
+                c = s.get(Customer, p.customer_id)
+                assert c is not None
+                c.name = value
+                s.add(c)
+            else:
+                setattr(p, name, value)
+        s.add(p)
+
+
+def export_text(db: Database, clock: Clock, fmt: str) -> str:
+    out = io.StringIO()
+    with db.session(write=False) as s:
+        exchange.export(s, fmt, out, clock=clock, tz=clock.tz, shop="Trail\x1b[2Jhead")
+    return out.getvalue()
+
+
+def unsafe_in(text: str, *, allowed: str = "") -> set[str]:
+    from promisekeeper.text import BIDI
+
+    return {c for c in text if (ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F or c in BIDI) and c not in allowed}
+
+
+@pytest.mark.parametrize("fmt", ["ics", exchange.ICS_EVENTS, "csv"])
+def test_stored_control_characters_never_leave_raw(db: Database, clock: Clock, fmt: str) -> None:
+    fill(db, clock)
+    open_one = next(v for v in views(db, clock) if v.status == "open" and v.customer)
+    stored_as_is(
+        db,
+        open_one.id,
+        what=f"Boots{HOSTILE}",
+        note="size\u202e38\x00",
+        customer=f"{HOSTILE}Anna",
+        staff="\x9bJo",
+    )
+    text = export_text(db, clock, fmt)
+    assert unsafe_in(text, allowed="\r\n" if fmt != "csv" else "\n") == set()
+    assert "TITLE␇␛[2J␛[31m" in text.replace("\r\n ", "")  # unfolded ICS lines
+    assert "<U+202E>" in text
+
+
+def test_ics_events_are_events_at_each_due(db: Database, clock: Clock) -> None:
+    from icalendar import Calendar
+
+    fill(db, clock)
+    with db.session() as s:
+        store.add_promise(s, clock=clock, what="Call Ben", kind=Kind.callback, due=moment(clock, 1, 16))
+    out = io.StringIO()
+    with db.session(write=False) as s:
+        count = exchange.export(s, exchange.ICS_EVENTS, out, clock=clock, tz=clock.tz, shop="Trail Co")
+    cal = Calendar.from_ical(out.getvalue())
+    assert list(cal.walk("VTODO")) == []
+    events = list(cal.walk("VEVENT"))
+    open_ones = {v.id: v for v in views(db, clock) if v.status in ("open", "overdue")}
+    assert count == len(events) == len(open_ones) > 1
+    assert {p.due.date_only for p in open_ones.values()} == {True, False}
+    for event in events:
+        uid = str(event["UID"])
+        pid = int(uid.removeprefix("promise-").removesuffix("-event@trail-co.promisekeeper"))
+        promise = open_ones[pid]
+        start = event.decoded("DTSTART")
+        if promise.due.date_only:
+            assert start == promise.due.moment.astimezone(clock.tz).date()
+            assert event.decoded("DTEND") == start + timedelta(days=1)  # all day
+        else:
+            assert start == promise.due.moment
+            assert "DTEND" not in event
+        assert str(event["SUMMARY"]) == words.calendar_summary(promise)
+        assert str(event["DESCRIPTION"]) == words.calendar_description(promise)
+        assert str(event["TRANSP"]) == "TRANSPARENT"
+        assert ("PRIORITY" in event) == (promise.status == "overdue")
+    again = io.StringIO()
+    with db.session(write=False) as s:
+        exchange.export(s, exchange.ICS_EVENTS, again, clock=clock, tz=clock.tz, shop="Trail Co")
+    assert [e["UID"] for e in Calendar.from_ical(again.getvalue()).walk("VEVENT")] == [
+        e["UID"] for e in events
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "output", "expected"),
+    [(None, None, "ics-events"), ("ics", None, "ics-events"), (None, "cal.txt", "ics-events")],
+)
+def test_ics_events_choose_the_calendar(fmt: str | None, output: str | None, expected: str) -> None:
+    assert exchange.export_format(fmt, Path(output) if output else None, events=True) == expected
+
+
+def test_ics_events_with_another_format_is_bad_input() -> None:
+    with pytest.raises(BadInput, match="--ics-events writes a calendar; use it with --format ics, not csv"):
+        exchange.export_format("csv", None, events=True)
+
+
+def terms_and_texts(v: PromiseView) -> tuple[Any, ...]:
+    return (v.kind, v.customer, v.what, v.quantity, v.price, v.due, v.staff, v.tags, v.note)
+
+
+def test_a_csv_export_imports_back_with_every_term_and_text(
+    db: Database, other_db: Database, clock: Clock
+) -> None:
+    """Formula-like texts come back exactly (the ``'`` pk put before them removed); a fulfilled promise
+    comes back fulfilled, a short one closed short, an open one open."""
+    fill(db, clock)
+    with db.session() as s:
+        evil = store.add_promise(
+            s,
+            clock=clock,
+            what='=HYPERLINK("http://evil","x")',
+            customer="@SUM(1+1)",
+            note="-2+3\n\tsecond line",
+            staff="+cmd|' /C calc'!A0",
+            tags=["=tag", "sale"],
+            quantity=3,
+            price=eur("19.99"),
+            due=moment(clock, 3, 11),
+        )
+        store.add_promise(s, clock=clock, what="'=already quoted", due=day(clock, 1))
+        store.deliver(s, clock=clock, promise_id=evil, quantity=1)
+        short = store.add_promise(
+            s, clock=clock, what="Socks", quantity=4, price=eur("20"), due=day(clock, 2)
+        )
+        store.deliver(s, clock=clock, promise_id=short, quantity=1, price=eur("5"))
+        store.done(s, clock=clock, promise_id=short)
+    text = export_text(db, clock, "csv")
+    for cell in (
+        '"\'=HYPERLINK(""http://evil"",""x"")"',
+        "'@SUM(1+1)",
+        "'-2+3",
+        "'+cmd",
+        "'=tag;sale",
+        "''=already",
+    ):
+        assert cell in text
+    result = import_bytes(other_db, text.encode(), clock, source="export.csv")
+    before, after = views(db, clock), views(other_db, clock)
+    assert result.promises == len(before) == len(after)
+    assert [terms_and_texts(v) for v in after] == [terms_and_texts(v) for v in before]
+    for old, new in zip(before, after, strict=True):
+        if old.status == "cancelled" or (old.outcome.delivered_quantity and old.outcome.fulfilled_at is None):
+            continue  # a CSV row carries neither a cancellation nor a partial delivery
+        assert (new.outcome.delivered_quantity, new.outcome.charged) == (
+            old.outcome.delivered_quantity,
+            old.outcome.charged,
+        ), old.what
+        # ... nor what was delivered instead: a substitution is not in the row
+        kinds = [k for k in old.outcome.deviation_kinds if k != "substituted"]
+        assert list(new.outcome.deviation_kinds) == kinds, old.what
+        assert new.status == ("kept" if old.status == "deviated" and not kinds else old.status), old.what
+
+
+def test_a_csv_export_with_an_unknown_column_is_still_refused(db: Database, clock: Clock) -> None:
+    fill(db, clock)
+    header, *rows = export_text(db, clock, "csv").splitlines()
+    data = "\n".join([header + ",colour", *(r + ",red" for r in rows)]) + "\n"
+    with pytest.raises(BadInput, match='line 1: unknown column "colour"'):
+        exchange.read_import(data.encode(), source="x.csv", fmt=None, clock=clock, currency="EUR")
+    extra = "" if "due_date" in header.split(",") else ",due_date"  # pk's own spreadsheet date column
+    data = "\n".join([header + extra, *(r + (",2026-11-24" if extra else "") for r in rows)]) + "\n"
+    plan = exchange.read_import(data.encode(), source="x.csv", fmt=None, clock=clock, currency="EUR")
+    assert plan.promises == len(rows)

@@ -21,7 +21,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -78,8 +78,17 @@ def _noop(_phase: str, _done: int, _total: int) -> None:
 # --- export ----------------------------------------------------------------------------------------
 
 
-def export_format(fmt: str | None, output: Path | None) -> str:
-    """``--format`` when given, else the output file's extension when it names one, else JSON."""
+ICS_EVENTS = "ics-events"
+"""The calendar as events (VEVENT) rather than to-dos: what ``--ics-events`` chooses."""
+
+
+def export_format(fmt: str | None, output: Path | None, *, events: bool = False) -> str:
+    """``--format`` when given, else the output file's extension when it names one, else JSON
+    (``events``: the calendar as events, ``ics-events``, which is ICS whatever the file is called)."""
+    if events:
+        if fmt not in (None, "ics"):
+            raise BadInput(f"--ics-events writes a calendar; use it with --format ics, not {fmt}.")
+        return ICS_EVENTS
     if fmt is not None:
         return fmt
     suffix = output.suffix.lower().lstrip(".") if output is not None else ""
@@ -92,8 +101,8 @@ def export(session: Session, fmt: str, out: IO[str], *, clock: Clock, tz: ZoneIn
         return _export_json(session, out, clock=clock)
     if fmt == "csv":
         return _export_csv(session, out, clock=clock, tz=tz)
-    if fmt == "ics":
-        return _export_ics(session, out, clock=clock, tz=tz, shop=shop)
+    if fmt in ("ics", ICS_EVENTS):
+        return _export_ics(session, out, clock=clock, tz=tz, shop=shop, events=fmt == ICS_EVENTS)
     raise BadInput(f"Unknown export format {fmt!r}; use json, csv or ics.")
 
 
@@ -160,40 +169,53 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "shop"
 
 
-def _export_ics(session: Session, out: IO[str], *, clock: Clock, tz: ZoneInfo, shop: str) -> int:
-    """The open and overdue promises as VTODOs whose DUE is the promise's (a date for a date-only due).
+def _export_ics(
+    session: Session, out: IO[str], *, clock: Clock, tz: ZoneInfo, shop: str, events: bool = False
+) -> int:
+    """The open and overdue promises as VTODOs whose DUE is the promise's (a date for a date-only due),
+    or (``events``) as VEVENTs at the due — an all-day event for a date-only due — for the calendars
+    that ignore to-dos (khal, Google Calendar). Every stored text goes out through ``text.visible``.
 
-    Written one to-do at a time between the calendar's own lines, so a large book needs little memory.
+    Written one component at a time between the calendar's own lines, so a large book needs little memory.
     """
     # Imported here: icalendar is only needed by this one export.
-    from icalendar import Calendar, Todo
+    from icalendar import Calendar, Event, Todo
 
     cal = Calendar()
     cal.add("prodid", f"-//promisekeeper//pk {__version__}//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{shop}: open promises")
+    cal.add("x-wr-calname", visible(f"{shop}: open promises"))
     head, end = cal.to_ical().decode("utf-8").split("END:VCALENDAR")
     out.write(head)
     stamp = clock.now.astimezone(UTC)
     domain = _slug(shop)
     count = 0
     for p in store.iter_promises(session, clock=clock, statuses=(Status.open, Status.overdue)):
-        todo = Todo()
-        todo.add("uid", f"promise-{p.id}@{domain}.promisekeeper")
-        todo.add("dtstamp", stamp)
-        todo.add("created", p.created.astimezone(UTC))
-        todo.add("summary", words.calendar_summary(p))
-        if p.due.date_only:
-            todo.add("due", p.due.moment.astimezone(tz).date())
+        item = Event() if events else Todo()
+        # Stable: a calendar that imports the file again updates the entry instead of adding a second.
+        item.add("uid", f"promise-{p.id}{'-event' if events else ''}@{domain}.promisekeeper")
+        item.add("dtstamp", stamp)
+        item.add("created", p.created.astimezone(UTC))
+        item.add("summary", visible(words.calendar_summary(p)))
+        day = p.due.moment.astimezone(tz).date()
+        if events and p.due.date_only:
+            item.add("dtstart", day)
+            item.add("dtend", day + timedelta(days=1))
+        elif events:
+            item.add("dtstart", p.due.moment.astimezone(UTC))  # no end: an event at that moment
         else:
-            todo.add("due", p.due.moment.astimezone(UTC))
-        todo.add("status", "NEEDS-ACTION")
+            item.add("due", day if p.due.date_only else p.due.moment.astimezone(UTC))
+        if events:
+            item.add("status", "CONFIRMED")
+            item.add("transp", "TRANSPARENT")  # a promise falling due does not make the shop busy
+        else:
+            item.add("status", "NEEDS-ACTION")
         if p.status == "overdue":
-            todo.add("priority", 1)
-        todo.add("description", words.calendar_description(p))
+            item.add("priority", 1)
+        item.add("description", visible(words.calendar_description(p), keep_lines=True))
         if p.tags:
-            todo.add("categories", list(p.tags))
-        out.write(todo.to_ical().decode("utf-8"))
+            item.add("categories", [visible(t) for t in p.tags])
+        out.write(item.to_ical().decode("utf-8"))
         count += 1
     out.write("END:VCALENDAR" + end)
     return count

@@ -128,6 +128,12 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file (default: standard output).")
     ] = None,
+    ics_events: Annotated[
+        bool,
+        typer.Option(
+            "--ics-events", help="ics: events at each due instead of to-dos (for khal, Google Calendar)."
+        ),
+    ] = False,
 ) -> None:
     """Export everything (json), every promise (csv), or the open promises as a calendar (ics).
 
@@ -141,7 +147,7 @@ def export(
     from promisekeeper import exchange, words
 
     st = state(ctx)
-    chosen = exchange.export_format(fmt.value if fmt else None, output)
+    chosen = exchange.export_format(fmt.value if fmt else None, output, events=ics_events)
     tz, shop = st.settings.tz, st.settings.shop_name
     with st.session(write=False) as session:
         if output is None:
