@@ -11,6 +11,8 @@ from promisekeeper.cli.common import FormatOpt, JsonOpt, State, state
 from promisekeeper.views import Format, Kind, Status
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from promisekeeper.money import Money
     from promisekeeper.views import PromiseView
     from promisekeeper.when import Due
@@ -85,11 +87,21 @@ def _show(st: State, fmt: Format, as_json: bool, verb: str, view: PromiseView) -
 def add(
     ctx: typer.Context,
     what: Annotated[
-        str, typer.Argument(help="What was promised, e.g. 'Hiking boots size 38'.", show_default=False)
-    ],
+        str | None,
+        typer.Argument(
+            help="What was promised, e.g. 'Hiking boots size 38' (on a terminal, asked for when left out).",
+            show_default=False,
+        ),
+    ] = None,
     due: Annotated[
-        str, typer.Option("--due", "-d", help="By when (required). " + WHEN_HELP, show_default=False)
-    ],
+        str | None,
+        typer.Option(
+            "--due",
+            "-d",
+            help="By when (required; asked for on a terminal). " + WHEN_HELP,
+            show_default=False,
+        ),
+    ] = None,
     customer: Annotated[
         str | None, typer.Option("--customer", "-c", help="To whom (created on first use).")
     ] = None,
@@ -110,10 +122,16 @@ def add(
     Example: pk promise add "Hiking boots" -c "Anna Smith" -q 2 -p 240 -d tue -s Jo
 
     Example: pk promise add "Call back about the repair" --kind callback -c Ben -d "today 16:00"
+
+    Example: pk promise add    (on a terminal: asks for what, customer, price and due)
     """
     from promisekeeper import store
 
     st = state(ctx)
+    if what is None or due is None:
+        from promisekeeper.cli.ask import ask_for_promise
+
+        what, customer, price, due = ask_for_promise(st, what=what, customer=customer, price=price, due=due)
     when = _when(st, due)
     with st.session() as session:
         pid = store.add_promise(
@@ -142,34 +160,167 @@ def _warn_if_past(st: State, view: PromiseView) -> None:
         st.warn(words.due_already_past(view, st.settings.tz))
 
 
+StatusOpt = Annotated[
+    list[Status] | None, typer.Option("--status", help="Only promises in this status; repeat for several.")
+]
+CustomerFilterOpt = Annotated[
+    str | None,
+    typer.Option("--customer", "-c", help="Only this customer's (or, if no one has that name, part of one)."),
+]
+StaffFilterOpt = Annotated[
+    str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")
+]
+KindFilterOpt = Annotated[Kind | None, typer.Option("--kind", help="Only this kind.")]
+TagFilterOpt = Annotated[str | None, typer.Option("--tag", "-t", help="Only promises with this tag.")]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--search",
+        help="Only promises whose what, customer, staff, note or tags hold every word (case and accents "
+        "ignored: muller finds Müller).",
+    ),
+]
+DueBeforeOpt = Annotated[
+    str | None,
+    typer.Option("--due-before", help="Only promises due before WHEN (a date alone: before that day)."),
+]
+DueAfterOpt = Annotated[
+    str | None,
+    typer.Option("--due-after", help="Only promises due after WHEN (a date alone: after that day)."),
+]
+
+
+def _before(st: State, text: str | None) -> datetime | None:
+    """``--due-before``: a moment as given; a date alone is the first moment of that day (excluded)."""
+    if text is None:
+        return None
+    from datetime import timedelta
+
+    from promisekeeper.when import end_of_day
+
+    when = _when(st, text)
+    if not when.date_only:
+        return when.moment
+    day = when.moment.astimezone(st.clock.tz).date()
+    return end_of_day(day - timedelta(days=1), st.clock.tz) + timedelta(microseconds=1)
+
+
+def _after(st: State, text: str | None) -> datetime | None:
+    """``--due-after``: a moment as given; a date alone is the last moment of that day (excluded)."""
+    return None if text is None else _when(st, text).moment
+
+
+def _list(
+    ctx: typer.Context,
+    *,
+    status: list[Status] | None,
+    customer: str | None,
+    staff: str | None,
+    kind: Kind | None,
+    tag: str | None,
+    search: str | None,
+    due_before: str | None,
+    due_after: str | None,
+    fmt: Format,
+    as_json: bool,
+    newest_first: bool = False,
+) -> None:
+    from promisekeeper import store
+
+    st = state(ctx)
+    before, after = _before(st, due_before), _after(st, due_after)
+    with st.session(write=False) as session:
+        views = store.list_promises(
+            session,
+            clock=st.clock,
+            statuses=status or [],
+            customer=customer,
+            staff=staff,
+            kind=kind,
+            tag=tag,
+            search=search,
+            due_before=before,
+            due_after=after,
+            newest_first=newest_first,
+        )
+    st.renderer(fmt, as_json).promises(views, empty="No promises match.")
+
+
 @promise_app.command("list")
 def list_(
     ctx: typer.Context,
-    status: Annotated[
-        list[Status] | None,
-        typer.Option("--status", help="Only promises in this status; repeat for several."),
-    ] = None,
-    customer: Annotated[str | None, typer.Option("--customer", "-c", help="Only this customer's.")] = None,
-    staff: Annotated[
-        str | None, typer.Option("--staff", "-s", help="Only promises made by this person.")
-    ] = None,
-    kind: Annotated[Kind | None, typer.Option("--kind", help="Only this kind.")] = None,
-    tag: Annotated[str | None, typer.Option("--tag", "-t", help="Only promises with this tag.")] = None,
+    status: StatusOpt = None,
+    customer: CustomerFilterOpt = None,
+    staff: StaffFilterOpt = None,
+    kind: KindFilterOpt = None,
+    tag: TagFilterOpt = None,
+    search: SearchOpt = None,
+    due_before: DueBeforeOpt = None,
+    due_after: DueAfterOpt = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
     """List promises, in order of when they fall due.
 
     Example: pk promise list --status overdue --status open --staff Jo
-    """
-    from promisekeeper import store
 
-    st = state(ctx)
-    with st.session(write=False) as session:
-        views = store.list_promises(
-            session, clock=st.clock, statuses=status or [], customer=customer, staff=staff, kind=kind, tag=tag
-        )
-    st.renderer(fmt, as_json).promises(views, empty="No promises match.")
+    Example: pk promise list --search boots --due-after today --due-before eow
+    """
+    _list(
+        ctx,
+        status=status,
+        customer=customer,
+        staff=staff,
+        kind=kind,
+        tag=tag,
+        search=search,
+        due_before=due_before,
+        due_after=due_after,
+        fmt=fmt,
+        as_json=as_json,
+    )
+
+
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    text: Annotated[
+        str,
+        typer.Argument(
+            help="Words to look for in what, customer, staff, note and tags (case and accents ignored).",
+            show_default=False,
+        ),
+    ],
+    status: StatusOpt = None,
+    customer: CustomerFilterOpt = None,
+    staff: StaffFilterOpt = None,
+    kind: KindFilterOpt = None,
+    tag: TagFilterOpt = None,
+    due_before: DueBeforeOpt = None,
+    due_after: DueAfterOpt = None,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find promises by what was said: pk promise list --search TEXT, newest first.
+
+    Example: pk find muller
+
+    Example: pk find "boots 38" --status open --json
+    """
+    _list(
+        ctx,
+        status=status,
+        customer=customer,
+        staff=staff,
+        kind=kind,
+        tag=tag,
+        search=text,
+        due_before=due_before,
+        due_after=due_after,
+        fmt=fmt,
+        as_json=as_json,
+        newest_first=True,
+    )
 
 
 @promise_app.command("show")

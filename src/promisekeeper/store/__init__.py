@@ -59,7 +59,15 @@ from promisekeeper.store.promises import (
     record_notice,
     remedy,
 )
-from promisekeeper.store.queries import check, due_report, iter_promises, list_promises
+from promisekeeper.store.queries import (
+    check,
+    customer_names,
+    due_report,
+    iter_promises,
+    list_promises,
+    open_promises,
+    staff_names,
+)
 from promisekeeper.store.sentlog import last_sent_at, newly_overdue_report, record_sent
 from promisekeeper.store.stats import stats
 
@@ -87,6 +95,7 @@ __all__ = [
     "customer_detail",
     "customer_key",
     "customer_list",
+    "customer_names",
     "deliver",
     "delivered_at",
     "done",
@@ -101,6 +110,7 @@ __all__ = [
     "list_promises",
     "new_csv_customers",
     "newly_overdue_report",
+    "open_promises",
     "optional_text",
     "prepare_csv_row",
     "record_backup",
@@ -110,6 +120,7 @@ __all__ = [
     "remember_backup",
     "require_empty",
     "section_keys",
+    "staff_names",
     "stats",
     "view",
     "write_csv_rows",

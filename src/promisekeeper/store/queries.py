@@ -1,23 +1,115 @@
-"""The reads behind ``due``, ``check`` and ``promise list``: SQL on indexed columns, judged into views."""
+"""The reads behind ``due``, ``check``, ``promise list`` and ``find``: SQL on indexed columns, judged into
+views; the text search is a scan in Python of the rows the other filters leave (see ``list_promises``)."""
 
 from __future__ import annotations
 
+import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from promisekeeper.models import Promise, Tag, needs_remedy
+from promisekeeper.errors import BadInput, NotFound
+from promisekeeper.models import Customer, Promise, Tag, needs_remedy
 from promisekeeper.store.base import chunks, views
-from promisekeeper.store.customers import get_customer
+from promisekeeper.store.customers import find_customer
 from promisekeeper.store.stats import status_clause
+from promisekeeper.text import check_text
 from promisekeeper.views import DueReport, Kind, PromiseView, State, Status
 from promisekeeper.when import Clock, end_of_day
 
 
 def _staff_is(staff: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(col(Promise.staff)) == staff.strip().lower()
+
+
+def fold(text: str) -> str:
+    """Text as a search compares it: accents dropped, case folded, runs of white space as one space
+    (``Müller`` → ``muller``, ``STRAẞE`` → ``strasse``). The same on every engine, since Python does it."""
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.casefold().split())
+
+
+#: More customers than this matching a partial ``--customer`` are filtered in Python, not in an SQL
+#: ``IN`` list (SQLite allows 32,766 parameters in one statement).
+_IN_LIMIT = 500
+
+
+def _customers_matching(session: Session, name: str) -> set[int]:
+    """``--customer NAME``: the customer of exactly that name (any case and spacing), else every customer
+    whose name holds NAME (accents and case ignored); none at all is not found (exit 3)."""
+    name = check_text(name, "--customer")
+    exact = find_customer(session, name)
+    if exact is not None and exact.id is not None:
+        return {exact.id}
+    part = fold(name)
+    found = set()
+    if part:
+        rows = session.execute(
+            sa.select(col(Customer.id), col(Customer.name)).where(col(Customer.name).is_not(None))
+        )
+        found = {cid for cid, full in rows if part in fold(full)}
+    if not found:
+        raise NotFound(
+            f"There is no customer named {name!r} nor one whose name holds it; `pk customer list` shows them."
+        )
+    return found
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """The words of ``--search TEXT`` as compared (``fold``); no words is bad input."""
+    words = tuple(fold(check_text(text, "The search")).split())
+    if not words:
+        raise BadInput("The search is empty; say what to look for, e.g. pk find boots.")
+    return words
+
+
+def _scan(
+    session: Session,
+    where: Sequence[sa.ColumnElement[bool]],
+    *,
+    words: Sequence[str],
+    customers: set[int] | None,
+) -> list[tuple[datetime, datetime, int]]:
+    """(due, created, id) of the promises matching ``where`` whose folded what, customer, staff, note and
+    tags hold every word. A bounded scan: only the rows the SQL filters leave, only these narrow columns,
+    streamed; each customer's name and each tag is folded once."""
+    names: dict[int, str] = {}
+    if words:
+        rows = session.execute(
+            sa.select(col(Customer.id), col(Customer.name)).where(col(Customer.name).is_not(None))
+        )
+        names = {cid: fold(name) for cid, name in rows}
+    tags: dict[int, list[str]] = defaultdict(list)
+    if words:
+        for pid, tag in session.execute(sa.select(col(Tag.promise_id), col(Tag.tag))):
+            tags[pid].append(fold(tag))
+    narrow = sa.select(
+        col(Promise.id),
+        col(Promise.due),
+        col(Promise.created),
+        col(Promise.customer_id),
+        col(Promise.what),
+        col(Promise.staff),
+        col(Promise.note),
+    ).where(*where)
+    found = []
+    for pid, due, created, cid, what, staff, note in session.execute(
+        narrow.execution_options(yield_per=2000)
+    ):
+        if customers is not None and cid not in customers:
+            continue
+        if words:
+            text = "\n".join(
+                (fold(what), fold(staff or ""), fold(note or ""), names.get(cid or 0, ""), *tags.get(pid, ()))
+            )
+            if not all(w in text for w in words):
+                continue
+        found.append((due, created, pid))
+    return found
 
 
 def list_promises(
@@ -29,21 +121,55 @@ def list_promises(
     staff: str | None = None,
     kind: Kind | None = None,
     tag: str | None = None,
+    search: str | None = None,
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    newest_first: bool = False,
 ) -> list[PromiseView]:
-    """Promises matching every filter given, in order of their due moment."""
-    query = select(Promise)
+    """Promises matching every filter given, in order of their due moment (``newest_first``: as made).
+
+    ``customer`` is a name, or part of one when no customer has that name; ``search`` holds words that
+    must each appear (case and accents ignored) in the what, customer, staff, note or tags; ``due_before``
+    and ``due_after`` are exclusive bounds. SQL filters on indexed columns first; the text is matched in
+    Python over what is left (SQLite's and PostgreSQL's own folding differ and neither drops accents
+    without an extension), reading only the columns it compares.
+    """
+    words = search_words(search) if search is not None else ()
+    where: list[sa.ColumnElement[bool]] = []
     if statuses:
-        query = query.where(sa.or_(*(status_clause(Status(s), clock.now) for s in statuses)))
-    if customer is not None:
-        query = query.where(Promise.customer_id == get_customer(session, customer).id)
+        where.append(sa.or_(*(status_clause(Status(s), clock.now) for s in statuses)))
+    customers = _customers_matching(session, customer) if customer is not None else None
+    if customers is not None and len(customers) <= _IN_LIMIT:
+        where.append(col(Promise.customer_id).in_(sorted(customers)))
+        customers = None
     if staff is not None:
-        query = query.where(_staff_is(staff))
+        where.append(_staff_is(staff))
     if kind is not None:
-        query = query.where(Promise.kind == Kind(kind))
+        where.append(col(Promise.kind) == Kind(kind))
     if tag is not None:
-        query = query.where(col(Promise.id).in_(select(Tag.promise_id).where(Tag.tag == tag.strip())))
-    promises = session.exec(query.order_by(col(Promise.due), col(Promise.id))).all()
-    return views(session, promises, clock)
+        where.append(col(Promise.id).in_(select(Tag.promise_id).where(Tag.tag == tag.strip())))
+    if due_before is not None:
+        where.append(col(Promise.due) < due_before)
+    if due_after is not None:
+        where.append(col(Promise.due) > due_after)
+    order = (
+        (col(Promise.created).desc(), col(Promise.id).desc())
+        if newest_first
+        else (col(Promise.due), col(Promise.id))
+    )
+    if not words and customers is None:
+        return views(session, session.exec(select(Promise).where(*where).order_by(*order)).all(), clock)
+    found = _scan(session, where, words=words, customers=customers)
+    if newest_first:
+        found.sort(key=lambda r: (r[1], r[2]), reverse=True)
+    else:
+        found.sort(key=lambda r: (r[0], r[2]))
+    ids = [pid for _, _, pid in found]
+    out: list[PromiseView] = []
+    for part in chunks(ids):
+        loaded = {p.id: p for p in session.exec(select(Promise).where(col(Promise.id).in_(part)))}
+        out.extend(views(session, [loaded[i] for i in part], clock))
+    return out
 
 
 def iter_promises(
@@ -102,3 +228,47 @@ def check(
     overdue = query.where(status_clause(Status.overdue, clock.now), sa.not_(col(Promise.remedied)))
     found = {p.id: p for q in (overdue, query.where(needs_remedy())) for p in session.exec(q)}
     return views(session, sorted(found.values(), key=lambda p: (p.due, p.id or 0)), clock)
+
+
+def customer_names(session: Session, *, near: str | None = None, limit: int = 9) -> list[str]:
+    """Names to offer when a customer is asked for: without ``near``, the customers of the latest
+    promises (newest first); with it, the names that hold it (accents and case ignored), else the ones
+    that look like it (a letter or two off), closest first."""
+    if near is None or not fold(near):
+        recent = session.execute(
+            sa.select(col(Promise.customer_id))
+            .where(col(Promise.customer_id).is_not(None))
+            .order_by(col(Promise.id).desc())
+            .limit(50 * limit)
+        )
+        ids = list(dict.fromkeys(cid for (cid,) in recent))[:limit]
+        rows = session.execute(
+            sa.select(col(Customer.id), col(Customer.name)).where(col(Customer.id).in_(ids))
+        )
+        named = {row[0]: row[1] for row in rows}
+        return [named[i] for i in ids if named.get(i)]
+    import difflib
+
+    part = fold(near)
+    rows = session.execute(sa.select(col(Customer.name)).where(col(Customer.name).is_not(None)))
+    names = [(fold(name), name) for (name,) in rows]
+    holding = sorted((n for k, n in names if part in k), key=lambda n: (not fold(n).startswith(part), n))
+    if holding:
+        return holding[:limit]
+    close = difflib.get_close_matches(part, [k for k, _ in names], n=limit, cutoff=0.75)
+    return list(dict.fromkeys(n for c in close for k, n in names if k == c))[:limit]
+
+
+def open_promises(session: Session, *, prefix: str = "", limit: int = 200) -> list[tuple[int, str]]:
+    """Open promises (id, what) whose number starts with ``prefix``, soonest due first."""
+    query = sa.select(col(Promise.id), col(Promise.what)).where(col(Promise.state) == State.active)
+    if prefix:
+        query = query.where(sa.cast(col(Promise.id), sa.String).like(f"{prefix}%"))
+    rows = session.execute(query.order_by(col(Promise.due), col(Promise.id)).limit(limit))
+    return [(pid, what) for pid, what in rows]
+
+
+def staff_names(session: Session, *, prefix: str = "") -> list[str]:
+    """The staff names in the book that start with ``prefix`` (any case), each once."""
+    rows = session.execute(sa.select(col(Promise.staff)).where(col(Promise.staff).is_not(None)).distinct())
+    return sorted(n for (n,) in rows if fold(n).startswith(fold(prefix)))
