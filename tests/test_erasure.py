@@ -175,7 +175,7 @@ def test_forget_scrubs_every_mention_everywhere_and_keeps_the_statistics(
         with pytest.raises(NotFound):
             store.forget_preview(s, name=ZELDA)
     assert one.customer is None
-    assert one.tags == ("[forgotten customer]", "boots")
+    assert set(one.tags) == {"[forgotten customer]", "boots"}  # one tag of the two scrubbed to the same
     assert one.note == "Call [forgotten customer] first"
     assert one.deliveries[0].note == "[forgotten customer] picked up"
     assert one.history[-1].kind == "forgotten"

@@ -71,6 +71,7 @@ def test_contact_details_are_checked_lightly(pk: Pk, option: str, value: str) ->
 
 
 def test_unknown_customer_is_exit_3(pk: Pk) -> None:
+    pk("customer", "add", "Somebody")  # a book, so that it is the customer who is missing
     for args in (("customer", "show", "Nobody"), ("customer", "forget", "Nobody")):
         result = pk(*args)
         assert result.exit_code == 3
@@ -211,12 +212,8 @@ def test_forget_asks_on_a_terminal(tmp_path: Path, answer: bytes, forgotten: boo
     assert run_pk(tmp_path, "promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today").returncode == 0
     code, said = on_terminal(tmp_path, ["customer", "forget", "zelda quixote"], answer)
     assert code == 0, said
-    assert (
-        "Forget Zelda Quixote for good (name, email, phone and every mention of them in the book; "
-        "1 promise stay, anonymised)? This cannot be undone [y/N]: "
-        in said.replace("\n", " ")
-        or "Forget Zelda Quixote for good" in said
-    )
+    assert "Forget Zelda Quixote for good (" in said
+    assert "1 promise stays, anonymised)? This cannot be undone [y/N]:" in said
     assert ("Forgot Zelda Quixote" in said) is forgotten
     assert ("Nothing was erased; Zelda Quixote is still in the book." in said) is not forgotten
     assert (run_pk(tmp_path, "customer", "show", "Zelda Quixote").returncode == 3) is forgotten
@@ -295,6 +292,32 @@ def test_forget_leaves_no_byte_of_the_person_in_the_file_its_log_or_free_pages(t
     assert traces_on_disk(db, words) == []
     assert run_pk(tmp_path, "stats", "--json").stdout == stats
     assert "[forgotten customer] pays" in run_pk(tmp_path, "promise", "show", "2").stdout
+
+
+@pytest.mark.sqlite_only
+def test_forget_says_when_another_program_keeps_the_log_from_being_emptied(
+    pk: Pk, pkj: PkJson, db_target: str
+) -> None:
+    """A reader in the middle of a transaction keeps the WAL: the customer is forgotten (committed), and
+    exit 4 says the log may hold them until that program closes the book, which then empties it."""
+    pk("promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today")
+    reader = sqlite3.connect(db_target, isolation_level=None)
+    try:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM promise").fetchone()
+        result = pk("customer", "forget", "Zelda Quixote", "--yes", env={"PK_BUSY_TIMEOUT_MS": "200"})
+        assert result.exit_code == 4
+        assert result.stdout.startswith("Forgot Zelda Quixote:")
+        assert result.stderr == (
+            f"pk: The customer is forgotten, but another program keeps {db_target} open, so its "
+            "write-ahead log may still hold their details until that program closes the book.\n"
+        )
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+    assert b"zelda" not in Path(db_target).read_bytes().lower()
+    assert not Path(db_target + "-wal").exists()
+    assert pkj("promise", "show", "1")["customer"] is None
 
 
 def test_followups_are_due_after_delivery_and_closed_with_done(pk: Pk, pkj: PkJson) -> None:

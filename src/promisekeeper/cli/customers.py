@@ -97,9 +97,9 @@ def forget(
         return
     with st.session() as session:
         done = store.forget_customer(session, clock=st.clock, name=name)
-    store.clear_free_space(st.db)
     typer.echo(words.forgot(visible(done.name), done.promises, done.mentions))
     typer.echo(words.backups_may_hold([visible(b.path) for b in done.backups]))
+    store.clear_free_space(st.db)
 
 
 def confirmed(question: str, name: str) -> bool:

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from promisekeeper.errors import BadInput, NotFound
-from promisekeeper.models import Customer, Promise
+from promisekeeper.models import Customer, Event, Promise
 from promisekeeper.rules import normalise
 from promisekeeper.store.base import append_event, clean_text, optional_text, views
 from promisekeeper.store.erasure import Backup, backups_before, scrub_mentions, secure_delete, traces
 from promisekeeper.store.stats import tally, tally_columns
-from promisekeeper.views import CustomerView, EventKind, Tally
+from promisekeeper.views import CustomerView, EventKind, State, Tally
 from promisekeeper.when import Clock
 
 
@@ -119,6 +119,18 @@ class Forgotten:
     backups: tuple[Backup, ...]
 
 
+def _former_names(session: Session, customer_id: int) -> list[str]:
+    """The names this customer went by before a rename or a merge: forgetting them forgets those too."""
+    found: list[str] = []
+    kinds = (EventKind.customer_renamed, EventKind.customers_merged)
+    query = select(Event.data).where(Event.customer_id == customer_id, col(Event.kind).in_(kinds))
+    for data in session.exec(query).all():
+        for value in (data.get("old"), (data.get("source") or {}).get("name")):
+            if isinstance(value, str) and value.strip():
+                found.append(value)
+    return found
+
+
 def forget_customer(session: Session, *, clock: Clock, name: str) -> Forgotten:
     """Erase a customer's name, email, phone and note, and every mention of them anywhere in the book.
 
@@ -130,7 +142,7 @@ def forget_customer(session: Session, *, clock: Clock, name: str) -> Forgotten:
     secure_delete(session)
     customer = get_customer(session, name)
     shown = customer.name or name
-    found = traces([shown, name], customer.email, customer.phone)
+    found = traces([shown, name, *_former_names(session, customer.id or 0)], customer.email, customer.phone)
     ids = [i for i in session.exec(select(Promise.id).where(Promise.customer_id == customer.id)).all() if i]
     customer.name = customer.name_key = customer.email = customer.phone = customer.note = None
     customer.forgotten_at = clock.now
