@@ -57,7 +57,7 @@ def later(clock: Clock, **delta: float) -> Clock:
 def test_a_mention_is_the_name_in_any_case_and_spacing_the_email_or_the_phone(
     text: str, scrubbed: str
 ) -> None:
-    found = traces([ZELDA, ZOE], "zelda@example.com", "+1 555 0100")
+    found = traces([ZELDA, ZOE], emails=["zelda@example.com"], phones=["+1 555 0100"])
     assert found.scrub(text) == scrubbed
 
 
@@ -81,7 +81,7 @@ def test_a_one_word_name_is_a_whole_word_only() -> None:
 def test_every_text_holding_a_mention_is_a_candidate_row_as_text_and_as_json(text: str) -> None:
     """The SQL prefilter may read too much but never too little: checked with SQLite's own LIKE, on the
     text as stored and as JSON stores it (``\\u00eb`` escapes)."""
-    found = traces([ZELDA, ZOE], "zelda@example.com", "+1 555 0100")
+    found = traces([ZELDA, ZOE], emails=["zelda@example.com"], phones=["+1 555 0100"])
     assert found.pattern.search(text)
     with sqlite3.connect(":memory:") as conn:
         for stored in (text, json.dumps({"note": text})):
@@ -205,6 +205,42 @@ def test_forget_a_customer_without_promises_still_records_it(db: Database, db_sq
     ]
     assert "Ødegård" not in db_sql.dump()
     assert db_sql.rows("SELECT note FROM promise") == [("[forgotten customer] will call",)]
+
+
+def test_forget_reaches_the_names_emails_phones_and_notes_they_had_before(
+    db: Database, db_sql: SQL, clock: Clock
+) -> None:
+    """A rename, changed contact details and a merge keep the old ones in the customer's history: they
+    are the same person's, so they go too, and so do mentions of them elsewhere."""
+    with db.session() as s:
+        store.add_customer(s, clock=clock, name="Zelda Q", email="zq@old.example", phone="+1 555 0199")
+        store.add_customer(s, clock=clock, name="Z. Quixote", note="Lives at 5 Elm Street")
+        store.add_promise(s, clock=clock, what="Boots", due=due(clock, 1), customer="Z. Quixote")
+        store.add_promise(
+            s, clock=clock, what="Tent", due=due(clock, 1), note="zelda q wrote from zq@old.example"
+        )
+    with db.session() as s:
+        store.add_customer(
+            s, clock=clock, name="Zelda Q", email="zelda@new.example", note="Lives at 7 Oak Road"
+        )
+    with db.session() as s:
+        store.rename_customer(s, clock=clock, name="Zelda Q", new_name="Zelda Quixote")
+    with db.session() as s:
+        store.merge_customers(s, clock=clock, name="Z. Quixote", into="Zelda Quixote")
+    dump = db_sql.dump()
+    for trace in ("zq@old.example", "Elm Street", "Oak Road", "Z. Quixote", "555 0199"):
+        assert trace in dump  # the test can see them before
+    with db.session() as s:
+        store.forget_customer(s, clock=clock, name="Zelda Quixote")
+    dump = db_sql.dump()
+    for trace in ("zelda", "quixote", "old.example", "new.example", "elm street", "oak road", "555 0199"):
+        assert trace not in dump.lower(), trace
+    assert db_sql.rows("SELECT note FROM promise WHERE what = 'Tent'") == [
+        ("[forgotten customer] wrote from [forgotten customer]",)
+    ]
+    with db.session(write=False) as s:
+        history = store.view(s, 1, clock, detail=True).history
+    assert [e.kind for e in history] == ["promised", "forgotten"]
 
 
 def test_forgetting_someone_unknown_changes_nothing(db: Database, db_sql: SQL, clock: Clock) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -119,16 +120,37 @@ class Forgotten:
     backups: tuple[Backup, ...]
 
 
-def _former_names(session: Session, customer_id: int) -> list[str]:
-    """The names this customer went by before a rename or a merge: forgetting them forgets those too."""
-    found: list[str] = []
-    kinds = (EventKind.customer_renamed, EventKind.customers_merged)
-    query = select(Event.data).where(Event.customer_id == customer_id, col(Event.kind).in_(kinds))
-    for data in session.exec(query).all():
-        for value in (data.get("old"), (data.get("source") or {}).get("name")):
-            if isinstance(value, str) and value.strip():
-                found.append(value)
-    return found
+_OWN_KINDS = (EventKind.customer_renamed, EventKind.customers_merged, EventKind.customer_updated)
+
+
+def _former_details(session: Session, customer_id: int) -> tuple[list[Event], dict[str, list[str]]]:
+    """The customer's own history of details (renames, merges, changed contacts) and every name, email and
+    phone they went by: forgetting them forgets those too, wherever the book mentions them."""
+    events = list(
+        session.exec(select(Event).where(Event.customer_id == customer_id, col(Event.kind).in_(_OWN_KINDS)))
+    )
+    found: dict[str, list[str]] = {"name": [], "email": [], "phone": []}
+
+    def collect(value: object, key: str | None = None) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                collect(v, k if k in found else key if k in ("old", "new") else None)
+        elif isinstance(value, str) and key in found and value.strip():
+            found[key].append(value)
+
+    for event in events:
+        data = dict(event.data or {})
+        if event.kind == EventKind.customer_renamed:
+            data = {"name": {"old": data.get("old"), "new": data.get("new")}}
+        collect(data)
+    return events, found
+
+
+def _without_notes(value: Any, *, in_note: bool = False) -> Any:
+    """An event's data with every note of the customer erased (a note is not found elsewhere: it goes)."""
+    if isinstance(value, dict):
+        return {k: _without_notes(v, in_note=in_note or k == "note") for k, v in value.items()}
+    return None if in_note else value
 
 
 def forget_customer(session: Session, *, clock: Clock, name: str) -> Forgotten:
@@ -142,7 +164,15 @@ def forget_customer(session: Session, *, clock: Clock, name: str) -> Forgotten:
     secure_delete(session)
     customer = get_customer(session, name)
     shown = customer.name or name
-    found = traces([shown, name, *_former_names(session, customer.id or 0)], customer.email, customer.phone)
+    own, former = _former_details(session, customer.id or 0)
+    found = traces(
+        [shown, name, *former["name"]],
+        emails=[e for e in (customer.email, *former["email"]) if e],
+        phones=[p for p in (customer.phone, *former["phone"]) if p],
+    )
+    for event in own:
+        event.data = _without_notes(event.data or {})
+        session.add(event)
     ids = [i for i in session.exec(select(Promise.id).where(Promise.customer_id == customer.id)).all() if i]
     customer.name = customer.name_key = customer.email = customer.phone = customer.note = None
     customer.forgotten_at = clock.now

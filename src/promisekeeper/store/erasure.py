@@ -100,8 +100,8 @@ def _like(pieces: Iterable[str]) -> str:
     return "%" + "%".join(runs) + "%" if runs else "%"
 
 
-def traces(names: Sequence[str], email: str | None = None, phone: str | None = None) -> Traces:
-    """How ``names`` (each in any case and spacing), ``email`` and ``phone`` appear in text."""
+def traces(names: Sequence[str], *, emails: Sequence[str] = (), phones: Sequence[str] = ()) -> Traces:
+    """How ``names`` (each in any case and spacing), ``emails`` and ``phones`` appear in text."""
     alternatives: list[str] = []
     likes: list[str] = []
     for name in names:
@@ -114,16 +114,19 @@ def traces(names: Sequence[str], email: str | None = None, phone: str | None = N
         after = r"(?!\w)" if re.search(r"\w$", words[-1]) else ""
         alternatives.append(before + body + after)
         likes.append(_like(words))
-    if email:
+    for email in emails:
         alternatives.append(re.escape(email))
         likes.append(_like([email]))
-    digits = "".join(c for c in phone or "" if c.isdigit())
-    if digits:
-        alternatives.append(r"(?<![\d+])\+?" + _PHONE_GAP.join(digits) + r"(?!\d)")
-        likes.append("%" + "%".join(digits) + "%")
+    for phone in phones:
+        digits = "".join(c for c in phone if c.isdigit())
+        if digits:
+            alternatives.append(r"(?<![\d+])\+?" + _PHONE_GAP.join(digits) + r"(?!\d)")
+            likes.append("%" + "%".join(digits) + "%")
     if not alternatives:
         raise ValueError("nothing to find")
-    pattern = re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+    # Longest first, so that a name is replaced whole where a shorter former name is part of it.
+    alternatives.sort(key=len, reverse=True)
+    pattern = re.compile("|".join(f"(?:{a})" for a in dict.fromkeys(alternatives)), re.IGNORECASE)
     return Traces(pattern, tuple(dict.fromkeys(likes)))
 
 
