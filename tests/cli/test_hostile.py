@@ -205,6 +205,8 @@ def test_the_calendar_as_events(pk: Pk, tmp_path: Path) -> None:
         (("customer", "add", "Anna", "--phone", "+49\x1b 30"), "The phone number"),
         (("customer", "add", "Anna", "--note", "\x1b[2J"), "The note"),
         (("customer", "add", "\u2066Anna"), "The customer's name"),
+        (("promise", "fix", "1", "--tag", "sale\x1b[2J"), "The tag"),
+        (("promise", "fix", "1", "--staff", "Jo\x1b"), "The staff name"),
     ],
 )
 def test_every_command_refuses_hostile_text_naming_the_field(

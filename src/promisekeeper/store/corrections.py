@@ -24,6 +24,7 @@ from promisekeeper.store.base import (
     append_event,
     change_id,
     clean_quantity,
+    clean_tags,
     clean_text,
     deliveries_of,
     fulfilment_of,
@@ -89,7 +90,7 @@ def fix_promise(
     if note is not None:
         change("note", promise.note, optional_text(note, "The note", multiline=True))
     current = set(session.exec(select(Tag.tag).where(Tag.promise_id == promise_id)).all())
-    added = sorted({t.strip() for t in tags if t.strip()} - current)
+    added = sorted(set(clean_tags(tags)) - current)
     removed = sorted({t.strip() for t in untags if t.strip()} & current)
     if added or removed:
         changes["tags"] = {"added": added, "removed": removed}
