@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -291,7 +292,7 @@ def test_a_folder_that_cannot_be_written_is_exit_4(tmp_path: Path) -> None:
     locked.mkdir(mode=0o555)
     db = locked / "p.db"
     result = subprocess.run(
-        without_root_powers([str(PK), "due"]),
+        without_root_powers([str(PK), "promise", "add", "Boots", "-d", "tue"]),
         capture_output=True,
         text=True,
         env=environment(tmp_path, PK_DB=str(db)),
@@ -359,3 +360,193 @@ def test_a_large_import_shows_a_progress_bar_only_on_a_terminal(tmp_path: Path) 
     piped = pk(tmp_path, "--db", str(tmp_path / "other.db"), "import", str(data))
     assert piped.returncode == 0
     assert piped.stderr == ""
+
+
+# --- a book that is not there, a book that cannot be written ----------------------------------------
+
+
+READS = [
+    ("due",),
+    ("check",),
+    ("promise", "list"),
+    ("customer", "list"),
+    ("stats",),
+    ("export", "--format", "csv"),
+    ("due", "--json"),
+]
+
+
+@pytest.mark.parametrize("args", READS, ids=[" ".join(a) for a in READS])
+def test_a_read_on_a_missing_book_answers_empty_and_creates_nothing(
+    tmp_path: Path, args: tuple[str, ...]
+) -> None:
+    """A mistyped PK_DB: the answer of an empty book, one line naming the path, and no book made."""
+    db = tmp_path / "typo" / "dir" / "p.db"
+    result = pk(tmp_path, *args, PK_DB=str(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"pk: There is no promise book at {db} yet, so this is what an empty one holds; "
+        "start one with pk promise add (or check --db or PK_DB).\n"
+    )
+    assert not (tmp_path / "typo").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("promise", "show", "3"), 3),
+        (("customer", "show", "Anna"), 3),
+        (("deliver", "3"), 3),
+        (("done", "3"), 3),
+        (("promise", "amend", "3", "--qty", "2", "--reason", "asked"), 3),
+        (("promise", "cancel", "3", "--reason", "gone"), 3),
+        (("remedy", "3", "--action", "refund"), 3),
+        (("db", "backup", "copy.db"), 3),
+        (("notify", "--to", "owner@example.com", "--from", "pk@example.com", "--dry-run"), 4),
+    ],
+    ids=lambda a: " ".join(a[:2]) if isinstance(a, tuple) else str(a),
+)
+def test_a_missing_book_is_not_found_and_is_never_created(
+    tmp_path: Path, args: tuple[str, ...], code: int
+) -> None:
+    db = tmp_path / "typo" / "p.db"
+    result = pk(tmp_path, *args, PK_DB=str(db))
+    assert result.returncode == code, result.stderr
+    assert result.stderr == (
+        f"pk: There is no promise book at {db} yet; check --db or PK_DB, or start one with pk promise add.\n"
+    )
+    assert not (tmp_path / "typo").exists()
+    assert not (tmp_path / "copy.db").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("promise", "add", "Boots", "-d", "tue"), ("customer", "add", "Anna"), ("db", "upgrade")],
+    ids=["promise add", "customer add", "db upgrade"],
+)
+def test_the_commands_that_record_something_start_a_book(tmp_path: Path, args: tuple[str, ...]) -> None:
+    db = tmp_path / "new" / "p.db"
+    result = pk(tmp_path, *args, PK_DB=str(db))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_import_starts_a_book_but_its_dry_run_does_not(tmp_path: Path) -> None:
+    data = tmp_path / "till.csv"
+    data.write_text("what,due\nBoots,2026-11-24\n")
+    db = tmp_path / "new" / "p.db"
+    dry = pk(tmp_path, "import", str(data), "--dry-run", PK_DB=str(db))
+    assert dry.returncode == 0, dry.stderr
+    assert not db.parent.exists()
+    assert pk(tmp_path, "import", str(data), PK_DB=str(db)).returncode == 0
+    assert rows(db, "promise") == 1
+
+
+@pytest.fixture
+def read_only_book(tmp_path: Path) -> Iterator[Path]:
+    """A book with two promises on a read-only mount (a bind mount remounted ``ro``: root cannot write
+    it either); skipped where mounting is not allowed."""
+    source = tmp_path / "shop"
+    source.mkdir()
+    db = source / "p.db"
+    assert pk(tmp_path, "promise", "add", "Boots", "-c", "Anna", "-d", "tue", PK_DB=str(db)).returncode == 0
+    assert (
+        pk(tmp_path, "promise", "add", "Socks", "-c", "Ben", "-d", "2026-11-20", PK_DB=str(db)).returncode
+        == 0
+    )
+    medium = tmp_path / "medium"
+    medium.mkdir()
+    bound = subprocess.run(["mount", "--bind", str(source), str(medium)], capture_output=True, check=False)
+    if bound.returncode != 0:
+        pytest.skip(f"cannot bind-mount here: {bound.stderr.decode(errors='replace').strip()}")
+    try:
+        ro = subprocess.run(["mount", "-o", "remount,ro,bind", str(medium)], capture_output=True, check=False)
+        if ro.returncode != 0:
+            pytest.skip(f"cannot remount read-only here: {ro.stderr.decode(errors='replace').strip()}")
+        yield medium / "p.db"
+    finally:
+        subprocess.run(["umount", str(medium)], check=False)
+
+
+READ_ONLY_READS = [
+    ("due",),
+    ("check",),
+    ("promise", "list", "--json"),
+    ("promise", "show", "1"),
+    ("customer", "list"),
+    ("customer", "show", "Anna"),
+    ("stats",),
+    ("export", "--format", "csv"),
+    ("db", "upgrade"),
+]
+
+
+def test_a_book_on_a_read_only_medium_is_read_by_every_read_command(
+    tmp_path: Path, read_only_book: Path
+) -> None:
+    for args in READ_ONLY_READS:
+        result = pk(tmp_path, *args, PK_DB=str(read_only_book))
+        assert result.returncode == 0, (args, result.stderr)
+        assert result.stderr == "", args
+    assert "Socks" in pk(tmp_path, "promise", "list", PK_DB=str(read_only_book)).stdout
+    backup = pk(tmp_path, "db", "backup", str(tmp_path / "copy.db"), PK_DB=str(read_only_book))
+    assert backup.returncode == 0, backup.stderr
+    assert rows(tmp_path / "copy.db", "promise") == 2
+    assert sorted(p.name for p in read_only_book.parent.iterdir()) == ["p.db"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("promise", "add", "Laces", "-d", "tue"),
+        ("deliver", "1"),
+        ("promise", "cancel", "2", "--reason", "gone"),
+        ("customer", "add", "Cleo"),
+    ],
+    ids=["promise add", "deliver", "cancel", "customer add"],
+)
+def test_a_write_to_a_read_only_book_is_exit_4_naming_it(
+    tmp_path: Path, read_only_book: Path, args: tuple[str, ...]
+) -> None:
+    result = pk(tmp_path, *args, PK_DB=str(read_only_book))
+    assert result.returncode == 4, result.stderr
+    assert result.stderr == (
+        f"pk: The database {read_only_book} is not writable (a read-only file or folder); "
+        "pk can read it but not change it.\n"
+    )
+
+
+def test_a_book_whose_file_and_folder_are_read_only_is_read(tmp_path: Path) -> None:
+    """File modes rather than a mount: a 0400 book in a 0555 folder, as a user the modes apply to."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    db = folder / "p.db"
+    assert pk(tmp_path, "promise", "add", "Boots", "-d", "tue", PK_DB=str(db)).returncode == 0
+    db.chmod(0o400)
+    folder.chmod(0o555)
+    try:
+        read = subprocess.run(
+            without_root_powers([str(PK), "promise", "list"]),
+            capture_output=True,
+            text=True,
+            env=environment(tmp_path, PK_DB=str(db)),
+            timeout=60,
+            check=False,
+        )
+        write = subprocess.run(
+            without_root_powers([str(PK), "deliver", "1"]),
+            capture_output=True,
+            text=True,
+            env=environment(tmp_path, PK_DB=str(db)),
+            timeout=60,
+            check=False,
+        )
+    finally:
+        folder.chmod(0o755)
+        db.chmod(0o600)
+    assert read.returncode == 0, read.stderr
+    assert "Boots" in read.stdout
+    assert write.returncode == 4, write.stderr
+    assert write.stderr.startswith(f"pk: The database {db} is not writable")
+    assert sorted(p.name for p in folder.iterdir()) == ["p.db"]

@@ -9,8 +9,10 @@ cause to abort one as a serialization failure or a deadlock victim.
 
 from __future__ import annotations
 
+import errno
 import os
-import shutil
+import re
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -25,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, col
 
-from promisekeeper.errors import BadInput, StorageError
+from promisekeeper.errors import BadInput, NotFound, StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
 
 BUSY_TIMEOUT_MS = 15_000
@@ -41,10 +43,34 @@ def is_url(target: str) -> bool:
 
 
 def describe(target: str) -> str:
-    """The database as the user named it, without a password."""
+    """The database as the user named it, without a password (also for a URL that cannot be parsed)."""
     if is_url(target):
-        return unquote(sa.make_url(target).render_as_string(hide_password=True))
+        try:
+            return unquote(sa.make_url(target).render_as_string(hide_password=True))
+        except (sa.exc.ArgumentError, ValueError):
+            return re.sub(r"(://[^:/@]*):[^@]*@", r"\1:***@", target)
     return target
+
+
+def sqlite_file(target: str) -> Path | None:
+    """The SQLite file a path or ``sqlite:///`` URL names; ``None`` for a server or an in-memory book."""
+    if not is_url(target):
+        return Path(target).expanduser()
+    try:
+        url = sa.make_url(target)
+    except (sa.exc.ArgumentError, ValueError):
+        return None
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database).expanduser()
+    return None
+
+
+def read_only(path: Path) -> bool:
+    """An existing book that this process may read but not write: the file or its folder is not writable.
+
+    ``os.access`` also answers for root on a read-only mount (EROFS), where file modes alone would not.
+    """
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _prepare_sqlite_file(path: Path) -> None:
@@ -61,17 +87,28 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise StorageError(f"The database path {path} is a directory; give a file name.")
 
 
-def _sqlite_pragmas(dbapi_conn: Any, busy_ms: int) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, busy_ms: int, *, writable: bool = True) -> None:
     dbapi_conn.isolation_level = None  # BEGIN is issued by _sqlite_begin, with the right lock
     # SQLite's own lower() folds only A-Z; Python's folds every script, as PostgreSQL's does.
     dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     cur.execute("PRAGMA foreign_keys = ON")
-    if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-        cur.execute("PRAGMA journal_mode = WAL")
-    cur.execute("PRAGMA synchronous = NORMAL")
+    if writable:
+        if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
     cur.close()
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for reading a book it may not write. With no ``-wal`` file beside it nothing is
+    waiting to be checkpointed, and nobody can be writing the book (no writer left one): ``immutable=1``
+    reads it as it is and leaves nothing behind. A ``-wal`` file holds committed changes: ``mode=ro``."""
+    from urllib.parse import quote
+
+    wal = path.with_name(path.name + "-wal")
+    return f"file:{quote(str(path.absolute()))}?{'mode=ro' if wal.exists() else 'immutable=1'}"
 
 
 def _lower(value: object) -> object:
@@ -124,13 +161,15 @@ def _server_engine(url: sa.URL, busy_ms: int) -> Engine:
 
 def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     """An engine for a file path or a SQLAlchemy URL (``postgresql+psycopg://…``); ``busy_ms`` bounds every
-    wait for another command's lock."""
+    wait for another command's lock. A file that may be read but not written is opened read-only; a
+    file that is not there is created (with its folder), so ask ``Database.missing`` first."""
     if is_url(target):
         try:
             url = sa.make_url(target)
-        except sa.exc.ArgumentError as exc:
-            raise StorageError(
-                f"Cannot read the database URL {target!r}; use e.g. postgresql+psycopg://host/db."
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            raise BadInput(
+                f"Cannot read the database URL {describe(target)} ({exc}); "
+                "use e.g. postgresql+psycopg://user@host:5432/db."
             ) from exc
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return make_engine(url.database, busy_ms)
@@ -141,10 +180,34 @@ def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
                 f"No driver for {url.drivername}; install it (pip install 'promisekeeper[postgres]')."
             ) from exc
     path = Path(target).expanduser()
-    _prepare_sqlite_file(path)
-    engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
-    event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, busy_ms))
+    if read_only(path) and not path.is_dir():
+        engine = sa.create_engine(
+            "sqlite://",
+            poolclass=sa.pool.NullPool,
+            creator=lambda: sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False),
+        )
+        event.listen(
+            engine,
+            "connect",
+            lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, busy_ms, writable=False),
+        )
+    else:
+        _prepare_sqlite_file(path)
+        engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
+        event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, busy_ms))
     event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def empty_engine() -> Engine:
+    """A new, empty book in memory: what a read command sees where no book has been started yet."""
+    engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool)
+    event.listen(
+        engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, 0, writable=False)
+    )
+    event.listen(engine, "begin", _sqlite_begin)
+    with engine.begin() as conn:
+        _create(conn)
     return engine
 
 
@@ -208,6 +271,8 @@ def storage_error(exc: Exception, target: str, busy_ms: int = BUSY_TIMEOUT_MS) -
         msg = f"The database {where} is locked by another program beyond the {wait} wait; try again."
     elif "not a database" in low or "malformed" in low or "corrupt" in low:
         msg = f"The database {where} is unreadable or corrupt ({text}); restore it from a backup."
+    elif "disk is full" in low or (("disk i/o" in low or "ioerr" in low) and _disk_full(target)):
+        msg = f"The disk holding the database {where} is full; nothing was written. Free some space first."
     elif "readonly" in low or "read-only" in low or "unable to open" in low or "permission" in low:
         msg = f"The database {where} is not writable ({text}); check the file and folder permissions."
     else:
@@ -215,51 +280,90 @@ def storage_error(exc: Exception, target: str, busy_ms: int = BUSY_TIMEOUT_MS) -
     return StorageError(msg)
 
 
-def read_version(conn: Connection) -> int | None:
+def _disk_full(target: str) -> bool:
+    """Whether the disk holding a SQLite book has no room left (SQLite may say only "disk I/O error")."""
+    path = sqlite_file(target)
+    if path is None:
+        return False
+    try:
+        return os.statvfs(path.parent).f_bavail == 0
+    except OSError:
+        return False
+
+
+def read_version(conn: Connection, target: str | None = None) -> int | None:
+    """The book's schema version; ``None`` for a database without promisekeeper's tables.
+
+    A version that is not a whole number from 1 up was damaged (by hand or by a tool): exit 4, and the
+    book is not touched (no upgrade is tried, no backup copy made).
+    """
     if not sa.inspect(conn).has_table(Meta.__tablename__):
         return None
     row = conn.execute(sa.select(col(Meta.value)).where(col(Meta.key) == "schema_version")).first()
-    return int(row[0]) if row else None
-
-
-def _backup_before_upgrade(engine: Engine, version: int, now: datetime, busy_ms: int) -> Path | None:
-    if engine.dialect.name != "sqlite" or not engine.url.database:
+    if row is None:
         return None
-    src = Path(engine.url.database)
-    dest = src.with_name(f"{src.name}.v{version}-{now.astimezone(UTC):%Y%m%d%H%M%S}.bak")
-    backup_sqlite(engine, dest, busy_ms)
+    raw = str(row[0]).strip()
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1):
+        where = f" {describe(target)}" if target else ""
+        raise StorageError(
+            f"The database{where} has a damaged schema version ({raw[:20]!r} in pk_meta); "
+            "restore it from a backup, or set it back to the version its tables are at."
+        )
+    return int(raw)
+
+
+def _backup_before_upgrade(engine: Engine, source: Path, version: int, now: datetime, busy_ms: int) -> Path:
+    dest = source.with_name(f"{source.name}.v{version}-{now.astimezone(UTC):%Y%m%d%H%M%S}.bak")
+    backup_sqlite(source, dest, busy_ms)
     return dest
 
 
-def backup_sqlite(engine: Engine, dest: Path, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
-    """A consistent copy through SQLite's online backup API, safe while others write.
+def _open_source(source: Path, busy_ms: int) -> sqlite3.Connection:
+    """A plain connection to the book for SQLite's backup API, read-only where it cannot be written."""
+    if read_only(source):
+        return sqlite3.connect(_read_only_uri(source), uri=True, timeout=busy_ms / 1000)
+    return sqlite3.connect(source, timeout=busy_ms / 1000)
 
-    The copy is made beside ``dest`` (readable by its owner only), checked with ``quick_check``, and
-    only then takes ``dest``'s place: a failed backup never leaves a half-written file behind.
+
+def backup_sqlite(source: Path, dest: Path, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
+    """A consistent copy of the book at ``source`` through SQLite's online backup API, safe while others
+    write, checked with ``quick_check`` before it counts.
+
+    ``dest`` is written as ``files`` writes any output: a regular file is replaced atomically (the copy is
+    made under a temporary name beside it, removed on any failure), a symlink is written through, a
+    device or FIFO is streamed the finished copy; readable by its owner only.
     """
-    import sqlite3
+    from promisekeeper import files
 
-    src_path = engine.url.database
-    assert src_path is not None
-    tmp = dest.with_name(dest.name + ".part")
+    target = files.resolve(dest)
+    if files.is_stdout(dest) and os.isatty(1):
+        raise BadInput("A backup is a binary file; send it into a file or a pipe (pk db backup - > copy.db).")
     try:
-        tmp.unlink(missing_ok=True)
-        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        with (
-            closing(sqlite3.connect(src_path, timeout=busy_ms / 1000)) as src,
-            closing(sqlite3.connect(tmp)) as out,
-        ):
-            src.backup(out)
-            check = out.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise sqlite3.DatabaseError(f"the copy fails its check: {check}")
-        shutil.move(tmp, dest)
-    except (OSError, sqlite3.Error) as exc:
-        tmp.unlink(missing_ok=True)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        with closing(_open_source(source, busy_ms)) as src:
+            if target.stream:
+                with closing(sqlite3.connect(":memory:")) as out:
+                    src.backup(out)
+                    _check_copy(out)
+                    data = out.serialize()
+                with files.streaming(target) as stream:
+                    stream.write(data)
+                return
+            with files.replacing(target) as part, closing(sqlite3.connect(part.path)) as out:
+                out.execute("PRAGMA journal_mode = OFF")  # the copy is new: nothing to roll back to
+                src.backup(out)
+                _check_copy(out)
+    except sqlite3.Error as exc:
+        if "full" in str(exc).lower():
+            raise files.write_error(OSError(errno.ENOSPC, str(exc)), dest) from exc
         raise StorageError(
-            f"Cannot write the backup {dest} ({reason}); check the folder and the disk."
+            f"Cannot write the backup {dest} ({exc}); check the disk and the database."
         ) from exc
+
+
+def _check_copy(out: sqlite3.Connection) -> None:
+    check = out.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"the copy fails its check: {check}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,15 +397,23 @@ def upgrade_schema(
 
     Alembic is imported only when a book needs upgrading, never on an everyday command.
     """
+    source = sqlite_file(target) if engine.dialect.name == "sqlite" else None
+    backup: Path | None = None
     try:
         with engine.connect().execution_options(pk_write=False) as conn:
-            version = read_version(conn)
+            version = read_version(conn, target)
         if version == SCHEMA_VERSION:
             return Upgrade(version, version)
         _refuse_newer(version, target)
-        backup = _backup_before_upgrade(engine, version, now, busy_ms) if version is not None else None
+        if source is not None and read_only(source):
+            raise StorageError(
+                f"The database {describe(target)} is not writable (a read-only file or folder), and pk must "
+                f"{'upgrade' if version else 'create'} it before use; copy it somewhere writable."
+            )
+        if version is not None and source is not None:
+            backup = _backup_before_upgrade(engine, source, version, now, busy_ms)
         with engine.begin() as conn:
-            version = read_version(conn)  # again, under the write lock: another process may have won
+            version = read_version(conn, target)  # again, under the write lock: another process may have won
             if version is None:
                 if sa.inspect(conn).get_table_names():
                     raise StorageError(
@@ -311,6 +423,7 @@ def upgrade_schema(
                 _create(conn)
                 return Upgrade(None, SCHEMA_VERSION)
             if version == SCHEMA_VERSION:
+                _discard(backup)  # another process upgraded it meanwhile, after its own copy
                 return Upgrade(version, version)
             _refuse_newer(version, target)
             from promisekeeper.migrations import upgrade as migrate
@@ -318,7 +431,16 @@ def upgrade_schema(
             migrate(conn, from_version=version, tz=tz)
             return Upgrade(version, SCHEMA_VERSION, backup)
     except (DBAPIError, SQLAlchemyError) as exc:
+        _discard(backup)
         raise storage_error(exc, target, busy_ms) from exc
+    except BaseException:
+        _discard(backup)  # the book is as it was: a copy of it is litter
+        raise
+
+
+def _discard(backup: Path | None) -> None:
+    if backup is not None:
+        backup.unlink(missing_ok=True)
 
 
 def _refuse_newer(version: int | None, target: str) -> None:
@@ -330,7 +452,12 @@ def _refuse_newer(version: int | None, target: str) -> None:
 
 
 class Database:
-    """One database as the commands use it: the engine, made and checked once, and transactions on it."""
+    """One database as the commands use it: the engine, made and checked once, and transactions on it.
+
+    A SQLite book that is not there yet (``missing``) is created on first use of ``engine``; the CLI
+    asks first, since only the commands that record something may start a book. A book this process
+    may not write (``read_only``) is opened read-only: every read works, a write is exit 4.
+    """
 
     def __init__(
         self,
@@ -345,6 +472,23 @@ class Database:
         self.tz = tz  # the shop's zone: an upgrade reads dates that the first release wrote in it
         self._now = now
         self._engine: Engine | None = None
+        self._empty: Engine | None = None
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file of the book; ``None`` on a database server."""
+        return sqlite_file(self.target)
+
+    @property
+    def missing(self) -> bool:
+        """A SQLite book that has not been started yet (a server's database is never "missing" here)."""
+        path = self.file
+        return self._engine is None and path is not None and not os.path.lexists(path)
+
+    @property
+    def read_only(self) -> bool:
+        path = self.file
+        return path is not None and read_only(path)
 
     @property
     def engine(self) -> Engine:
@@ -360,21 +504,39 @@ class Database:
         self._engine = engine
         return result
 
-    def backup(self, dest: Path, *, now: datetime) -> Path:
-        """A consistent copy of the SQLite database while it is in use; into a folder, a dated file."""
-        engine = self.engine
-        if engine.dialect.name != "sqlite" or not engine.url.database:
+    def missing_error(self, code: int = NotFound.exit_code) -> NotFound | StorageError:
+        """The book is not there: exit 3 for a change to it, exit 4 where a missing book must not pass."""
+        text = (
+            f"There is no promise book at {self.target} yet; check --db or PK_DB, "
+            "or start one with pk promise add."
+        )
+        return StorageError(text) if code == StorageError.exit_code else NotFound(text)
+
+    def backup_target(self, dest: Path, *, now: datetime) -> Path:
+        """Where ``pk db backup DEST`` writes: ``DEST``, or in a folder a dated file named after the book."""
+        from promisekeeper import files
+
+        src = self.file
+        if src is None:
             raise BadInput(
                 "pk db backup copies a SQLite database file; "
                 "back up PostgreSQL with pg_dump, or use pk export."
             )
-        src = Path(engine.url.database).resolve()
-        dest = dest.expanduser()
-        if dest.is_dir():
-            dest = dest / f"{src.stem}-{now:%Y%m%d-%H%M%S}{src.suffix or '.db'}"
-        if dest.resolve() == src:
-            raise BadInput(f"{dest} is the database itself; give another file for the backup.")
-        backup_sqlite(engine, dest, self.busy_ms)
+        if files.is_stdout(dest):
+            return dest
+        dest = files.backup_name(dest, src, now)
+        if files.same_file(dest, src):
+            raise BadInput(f"{files.shown(dest)} is the database itself; give another file for the backup.")
+        return dest
+
+    def backup(self, dest: Path, *, now: datetime) -> Path:
+        """A consistent copy of the SQLite database while it is in use (see ``backup_target``)."""
+        dest = self.backup_target(dest, now=now)
+        if self.missing:
+            raise self.missing_error()
+        self.engine  # noqa: B018 - an older book is upgraded (after its own copy) before it is copied
+        assert self.file is not None
+        backup_sqlite(self.file, dest, self.busy_ms)
         return dest
 
     @contextmanager
@@ -383,7 +545,25 @@ class Database:
 
         ``command`` names the change its history events belong to (``pk undo`` shows it).
         """
-        bind = self.engine.execution_options(pk_write=write)
+        if write and self.read_only:
+            raise StorageError(
+                f"The database {describe(self.target)} is not writable (a read-only file or folder); "
+                "pk can read it but not change it."
+            )
+        with self._session(self.engine, write=write, command=command) as session:
+            yield session
+
+    @contextmanager
+    def empty_session(self, *, command: str | None = None) -> Iterator[Session]:
+        """A read-only transaction on an empty book in memory: a missing book, read without creating it."""
+        if self._empty is None:
+            self._empty = empty_engine()
+        with self._session(self._empty, write=False, command=command) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, engine: Engine, *, write: bool, command: str | None) -> Iterator[Session]:
+        bind = engine.execution_options(pk_write=write)
         try:
             with Session(bind, expire_on_commit=False, info={COMMAND_KEY: command or "pk"}) as session:
                 yield session

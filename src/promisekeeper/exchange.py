@@ -15,10 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
@@ -107,24 +105,13 @@ def export(session: Session, fmt: str, out: IO[str], *, clock: Clock, tz: ZoneIn
 
 
 def export_to_file(session: Session, fmt: str, path: Path, *, clock: Clock, tz: ZoneInfo, shop: str) -> int:
-    """Export into ``path`` atomically (a half-written file never takes its place), readable by its owner
-    only: it holds customers' names and contact details."""
-    path = path.expanduser()
-    if path.is_dir():
-        raise BadInput(f"{path} is a folder; give a file name, e.g. {path / ('promises.' + fmt)}.")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}; choose a folder you can write to.") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = export(session, fmt, out, clock=clock, tz=tz, shop=shop)
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise BadInput(f"Cannot write {path}: {exc.strerror}; choose a folder you can write to.") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return count
+    """Export into ``path`` as ``files`` writes any output: a regular file replaced atomically (never
+    half-written; readable by its owner only: it holds customers' names and contact details), a symlink
+    written through, a device or FIFO streamed."""
+    from promisekeeper import files
+
+    with files.text_output(path) as out:
+        return export(session, fmt, out, clock=clock, tz=tz, shop=shop)
 
 
 def _export_json(session: Session, out: IO[str], *, clock: Clock) -> int:

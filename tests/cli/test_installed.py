@@ -51,6 +51,7 @@ def test_errors_are_one_line_with_the_exit_code(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("pk: ")
     assert result.stderr.count("\n") == 1
+    run(tmp_path, "promise", "add", "Boots", "-d", "tue")  # a book, so that #42 is what is missing
     missing = run(tmp_path, "deliver", "42")
     assert missing.returncode == 3
     assert missing.stderr == "pk: There is no promise #42; `pk promise list` shows the ids.\n"

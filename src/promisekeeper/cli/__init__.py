@@ -17,7 +17,7 @@ from typer.exceptions import TyperException
 from promisekeeper import __version__
 from promisekeeper.cli.common import State
 from promisekeeper.config import debug_enabled
-from promisekeeper.errors import PkError
+from promisekeeper.errors import BadInput, PkError
 
 
 class PkGroup(TyperGroup):
@@ -34,6 +34,7 @@ class PkGroup(TyperGroup):
     ) -> Any:
         debug = debug_enabled()
         try:
+            _check_utf8(sys.argv[1:] if args is None else list(args))
             rv = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
         except PkError as exc:
             if debug:
@@ -55,6 +56,11 @@ class PkGroup(TyperGroup):
             _fail("Interrupted; nothing was written.", 130)
         except BrokenPipeError:
             sys.exit(0)
+        except UnicodeEncodeError as exc:
+            if debug or "surrogates" not in exc.reason:
+                raise
+            # Bytes that are not UTF-8 reached us from outside (a variable, a file name): not our bug.
+            _fail(f"Some text given to pk is not valid UTF-8 ({_escaped(exc.object)}); type it again.", 2)
         except Exception as exc:
             if debug:
                 raise
@@ -63,6 +69,25 @@ class PkGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _escaped(text: str) -> str:
+    """Text that may hold undecodable bytes (as surrogates), with each such byte shown as ``\\xNN``."""
+    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = shown.encode("unicode_escape").decode("ascii") if not shown.isprintable() else shown
+    return shown if len(shown) <= 60 else shown[:60] + "…"
+
+
+def _check_utf8(args: Sequence[str]) -> None:
+    """An argument that is not valid UTF-8 is bad input (exit 2), before any command sees it."""
+    for n, arg in enumerate(args, 1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadInput(
+                f"Argument {n} ('{_escaped(arg)}') is not valid UTF-8 text; "
+                "type it again, or set the terminal to UTF-8."
+            ) from None
 
 
 def _fail(message: str, code: int) -> None:

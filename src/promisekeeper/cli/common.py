@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from promisekeeper.errors import NotFound
 from promisekeeper.views import Format
 
 if TYPE_CHECKING:
@@ -24,6 +26,11 @@ FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output: table (for people), json or csv (for programs).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
+
+
+#: The commands that may start a book where there is none yet (SPEC, "A book that is not there"): the
+#: ones that record something new. ``pk demo`` and ``pk db upgrade`` open theirs directly.
+STARTS_A_BOOK = frozenset({"promise add", "customer add", "contact", "supplier order", "import"})
 
 
 def pick(fmt: Format, as_json: bool) -> Format:
@@ -42,6 +49,7 @@ class State:
     _settings: Settings | None = None
     _clock: Clock | None = None
     _db: Database | None = None
+    _told_missing: bool = False
     _console: Console | None = None
 
     @property
@@ -74,9 +82,33 @@ class State:
         return self._db
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """The command's one transaction; its writes are one change, named after the command."""
-        with self.db.session(write=write, command=self.command) as session:
+    def session(self, *, write: bool = True, require: bool = False) -> Iterator[Session]:
+        """The command's one transaction; its writes are one change, named after the command.
+
+        Only the writes of the commands in ``STARTS_A_BOOK`` create a book that is not there yet. Any
+        other change to a missing book is exit 3 (``require``: exit 4, for ``pk notify``); a read answers
+        as on an empty book, with one line on stderr naming the path, so a mistyped ``PK_DB`` is seen,
+        never created.
+        """
+        db = self.db
+        starts = self.command in STARTS_A_BOOK
+        if db.missing and not (write and starts):
+            if write or require:
+                raise db.missing_error(4 if require else 3)
+            try:
+                with db.empty_session(command=self.command) as session:
+                    yield session
+            except NotFound as exc:  # promise #12 or customer Anna: the whole book is not there
+                raise db.missing_error() from exc
+            if not starts and not self._told_missing:
+                self._told_missing = True
+                sys.stderr.write(
+                    f"pk: There is no promise book at {db.target} yet, so this is what an empty one holds; "
+                    "start one with pk promise add (or check --db or PK_DB).\n"
+                )
+                sys.stderr.flush()
+            return
+        with db.session(write=write, command=self.command) as session:
             yield session
 
     @property

@@ -41,21 +41,33 @@ def db_backup(
     file: Annotated[
         Path,
         typer.Argument(
-            metavar="FILE", help="Where to write the copy; a folder gets a dated file.", show_default=False
+            metavar="FILE",
+            help="Where to write the copy; a folder gets a dated file; - is standard output.",
+            show_default=False,
         ),
     ],
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing FILE without asking.")] = False,
 ) -> None:
     """Copy the database to FILE while it is in use (SQLite's online backup API: a consistent copy).
 
+    An existing FILE is replaced only when you say so: on a terminal pk asks, elsewhere give --force.
+    A symlink is written through to its target; a device or FIFO is written directly.
+
     Example: pk db backup /mnt/usb/promises-$(date +%F).db
+
+    Example: pk db backup --force ~/backups/promises-latest.db
     """
     from promisekeeper.db import describe
     from promisekeeper.store import remember_backup
 
     st = state(ctx)
-    dest = st.db.backup(file, now=st.clock.now.astimezone(st.settings.tz))
+    now = st.clock.now.astimezone(st.settings.tz)
+    dest = st.db.backup_target(file, now=now)
+    if not force:
+        _may_replace(dest)
+    dest = st.db.backup(dest, now=now)
     remember_backup(st.db, at=st.clock.now, path=dest)
-    typer.echo(f"Backed up {describe(st.db.target)} to {dest}.")
+    typer.echo(f"Backed up {describe(st.db.target)} to {dest}.", err=dest == Path("-"))
 
 
 @db_app.command("copy")
@@ -71,9 +83,12 @@ def db_copy(
 
     Example: pk db copy ~/.local/share/promisekeeper/promises.db postgresql+psycopg://shop@db.lan/promises
     """
-    from promisekeeper.db import describe
+    from promisekeeper.db import Database, describe
     from promisekeeper.store import copy_book
 
+    book = Database(source)
+    if book.missing:
+        raise book.missing_error()
     counts = copy_book(source, target)
     typer.echo(
         f"Copied {counts.get('promise', 0)} promises, {counts.get('customer', 0)} customers and "
@@ -126,7 +141,13 @@ def export(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file (default: standard output).")
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file (default, or -: standard output). A symlink is written through; "
+            "a device or FIFO directly.",
+        ),
     ] = None,
     ics_events: Annotated[
         bool,
@@ -147,6 +168,8 @@ def export(
     from promisekeeper import exchange, words
 
     st = state(ctx)
+    if output == Path("-"):
+        output = None
     chosen = exchange.export_format(fmt.value if fmt else None, output, events=ics_events)
     tz, shop = st.settings.tz, st.settings.shop_name
     with st.session(write=False) as session:
@@ -211,6 +234,26 @@ def import_(
             with st.session() as session:
                 result = exchange.write_import(session, plan, clock=st.clock, progress=progress)
     typer.echo(words.import_summary(result))
+
+
+def _may_replace(dest: Path) -> None:
+    """Going on means replacing ``dest``: asked on a terminal; without one, exit 2 (``--force`` skips)."""
+    import click
+
+    from promisekeeper import files
+    from promisekeeper.errors import BadInput
+
+    if dest == Path("-") or not files.resolve(dest).exists:
+        return
+    where = files.shown(dest)
+    if not sys.stdin.isatty():
+        raise BadInput(f"{where} exists already; give --force to replace it (there is no terminal to ask).")
+    try:
+        replace = typer.confirm(f"{where} exists already. Replace it with this backup?", default=False)
+    except click.exceptions.Abort:  # end of input or Ctrl-C at the prompt
+        replace = False
+    if not replace:
+        raise BadInput(f"{where} was kept; nothing was written (--force replaces it without asking).")
 
 
 def _size(file: str) -> int:

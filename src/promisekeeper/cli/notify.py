@@ -99,7 +99,7 @@ def notify(
         user=smtp_user,
         need_server=not dry_run,
     )
-    with st.session(write=False) as session:
+    with st.session(write=False, require=True) as session:  # a missing book never mails an all-clear
         report = (
             store.newly_overdue_report(session, clock=clock)
             if only_new
