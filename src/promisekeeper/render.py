@@ -4,6 +4,12 @@ the store returned.
 Renderers take plain data (``PromiseView``, ``DueReport``, …) and a ``Console``; nothing here touches
 the database, and every sentence comes from ``words``. JSON keys are the reference's (docs/reference.md)
 and stable.
+
+Tables for people are laid out here, not by Rich's ``Table``: at any width nothing the user typed is cut
+or hidden. Cells wrap at spaces; a column is never narrower than its longest word (headers included);
+when the columns cannot fit side by side, each row becomes a block of ``label: value`` lines. Every text
+cell passes through ``text.visible`` and every CSV text cell through ``text.csv_safe``. Rich only puts
+the colours on (and not at all when the console has no colour system: piped or ``NO_COLOR``).
 """
 
 from __future__ import annotations
@@ -11,18 +17,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from rich.console import Console
-from rich.table import Table
+from rich.cells import cell_len
+from rich.console import COLOR_SYSTEMS, Console
+from rich.style import Style
 from rich.text import Text
 
 from promisekeeper import words
 from promisekeeper.money import Money, format_amount, format_money
 from promisekeeper.rules import rate
+from promisekeeper.text import csv_safe, visible
 from promisekeeper.views import (
     CUSTOMER_FIELDS,
     FIGURE_FIELDS,
@@ -63,6 +73,7 @@ def promise_dict(
         "price": amount(p.price),
         "currency": p.price.currency if p.price else None,
         "due": iso(p.due.moment, tz),
+        "due_date": p.due.moment.astimezone(tz).date().isoformat(),
         "date_only": p.due.date_only,
         "original_due": iso(p.original_due.moment, tz) if p.original_due else None,
         "renegotiated": p.renegotiated,
@@ -70,6 +81,7 @@ def promise_dict(
         "deviations": [str(k) for k in p.outcome.deviation_kinds],
         "delivered_quantity": p.outcome.delivered_quantity,
         "charged": amount(p.outcome.charged),
+        "charged_currency": p.outcome.charged.currency if p.outcome.charged else None,
         "fulfilled_at": iso(p.outcome.fulfilled_at, tz),
         "late_by_seconds": p.outcome.late_by_seconds,
         "staff": p.staff,
@@ -77,6 +89,7 @@ def promise_dict(
         "note": p.note,
         "parent_id": p.parent_id,
         "remedied": p.remedied,
+        "unhappy": p.unhappy,
         "created": iso(p.created, tz),
     }
     if detail:
@@ -129,11 +142,15 @@ def figures_dict(f: Figures) -> dict[str, Any]:
 
 
 def csv_cell(value: Any) -> Any:
-    """A value as a CSV cell: lists joined with ``;``, booleans as ``true``/``false``, nothing as empty."""
+    """A value as a CSV cell: lists joined with ``;``, booleans as ``true``/``false``, nothing as empty,
+    and text made safe for a spreadsheet (``text.csv_safe``: control characters visible, a formula-like
+    start prefixed with ``'``). The one place every ``--format csv`` and the CSV export pass through."""
     if isinstance(value, list):
-        return ";".join(str(v) for v in value)
+        value = ";".join(str(v) for v in value)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return csv_safe(value)
     return "" if value is None else value
 
 
@@ -229,43 +246,343 @@ class CsvRenderer:
         self._write(rows, ("key", *FIGURE_FIELDS))
 
 
+# --- tables for people: laid out so that nothing the user typed is lost -------------------------------
+
+GAP = "  "
+"""Between two columns, and between a label and its value."""
+
+HEADER_STYLE = "bold underline"
+LABEL_STYLE = "bold"
+TITLE_STYLE = "bold"
+
+Cell = str | Text
+"""A cell: text (made visible on the way in) or a ``Text`` of our own with its colours (the kept bar)."""
+
+Piece = tuple[Cell, str]
+"""Part of an output line and the style the whole part is shown in (``""``: none)."""
+
+Line = list[Piece]
+
+_WORD = re.compile(r"\S+")
+
+
+def _plain(cell: Cell) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def _safe(cell: Cell | None, *, keep_lines: bool = False) -> Cell:
+    """Stored text made harmless for a terminal: control characters shown visibly, tabs as spaces."""
+    if cell is None:
+        return ""
+    if isinstance(cell, Text):
+        return cell
+    return visible(cell, keep_lines=keep_lines).expandtabs(4) if keep_lines else visible(cell)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(w) for w in text.split()), default=0)
+
+
+def _widest_line(text: str) -> int:
+    if "\n" not in text:
+        return cell_len(text)
+    return max(cell_len(line) for line in text.split("\n"))
+
+
+def _fold(line: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
+    """A word wider than the whole line cut into pieces that fit: the one cut pk ever makes."""
+    pieces: list[tuple[int, int]] = []
+    begin, used = start, 0
+    for i in range(start, end):
+        w = cell_len(line[i])
+        if used + w > width and i > begin:
+            pieces.append((begin, i))
+            begin, used = i, 0
+        used += w
+    pieces.append((begin, end))
+    return pieces
+
+
+def _wrap_spans(text: str, width: int) -> list[tuple[int, int]]:
+    """Where ``text`` breaks into lines of at most ``width`` cells: at spaces and line breaks only (a
+    word longer than a whole line is folded). Spans index ``text``; the spaces at a break are dropped."""
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    for paragraph in text.split("\n"):
+        start = end = -1
+        used = 0
+        for m in _WORD.finditer(paragraph):
+            ws, we = m.span()
+            w = cell_len(m.group())
+            if start >= 0:
+                gap = cell_len(paragraph[end:ws])
+                if used + gap + w <= width:
+                    end, used = we, used + gap + w
+                    continue
+                spans.append((offset + start, offset + end))
+                start = -1
+            if w <= width:
+                start, end, used = ws, we, w
+                continue
+            *whole, (last_start, last_end) = _fold(paragraph, ws, we, width)
+            spans.extend((offset + a, offset + b) for a, b in whole)
+            start, end, used = last_start, last_end, cell_len(paragraph[last_start:last_end])
+        spans.append((offset + start, offset + end) if start >= 0 else (offset, offset))
+        offset += len(paragraph) + 1
+    return spans
+
+
+def wrap(cell: Cell, width: int) -> list[Cell]:
+    """``cell`` as lines of at most ``width`` cells, broken at spaces (a ``Text`` keeps its colours)."""
+    plain = _plain(cell)
+    if "\n" not in plain and cell_len(plain) <= width:
+        return [cell]
+    return [cell[a:b] for a, b in _wrap_spans(plain, width)]
+
+
+def _pad(cell: Cell, width: int, style: str, *, right: bool) -> Line:
+    """The cell in its style, with the spaces that fill its column (unstyled) on the left or right."""
+    room = width - cell_len(_plain(cell))
+    if room <= 0:
+        return [(cell, style)]
+    return [(" " * room, ""), (cell, style)] if right else [(cell, style), (" " * room, "")]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    header: str
+    right: bool = False
+    """Numbers align right."""
+    free: bool = False
+    """Free text (what people typed): wraps before the short columns (dates, statuses, amounts) do."""
+
+
+@dataclass(slots=True)
+class Grid:
+    """A table for people: a title, its columns, and rows of cells, each row with its colour."""
+
+    columns: tuple[Column, ...]
+    title: str | None = None
+    rows: list[tuple[tuple[Cell, ...], str]] = field(default_factory=list)
+
+    def add(self, *cells: Cell | None, style: str = "") -> None:
+        self.rows.append((tuple(_safe(c) for c in cells), style))
+
+
+COMFORT = 16
+"""A free-text column is narrowed below this many cells only after the short columns have wrapped."""
+
+
+def _shrink(widths: list[int], floors: Sequence[int], columns: Sequence[int], excess: int) -> int:
+    """Narrow ``columns`` (indices), the widest first, none below its floor; return what is still
+    too much."""
+    while excess > 0:
+        shrinkable = [i for i in columns if widths[i] > floors[i]]
+        if not shrinkable:
+            break
+        widest = max(widths[i] for i in shrinkable)
+        for i in shrinkable:
+            if widths[i] == widest and excess > 0:
+                widths[i] -= 1
+                excess -= 1
+    return excess
+
+
+def _widths(grid: Grid, width: int) -> list[int] | None:
+    """Each column's width so that the table fits ``width``, or ``None`` when it cannot without breaking
+    a word (then the rows are printed as blocks).
+
+    Columns start as wide as their widest line. When that is too wide, the widest free-text columns
+    (customer, what, staff, …) wrap first, down to ``COMFORT`` cells; then the widest of all columns.
+    No column ever gets narrower than its longest word."""
+    headers = [c.header for c in grid.columns]
+    natural = [cell_len(h) for h in headers]
+    for cells, _style in grid.rows:
+        for i, cell in enumerate(cells):
+            w = _widest_line(_plain(cell))
+            if w > natural[i]:
+                natural[i] = w
+    room = width - len(GAP) * (len(natural) - 1)
+    excess = sum(natural) - room
+    if excess <= 0:
+        return natural
+    least = [_longest_word(h) for h in headers]
+    for cells, _style in grid.rows:
+        for i, cell in enumerate(cells):
+            w = _longest_word(_plain(cell))
+            if w > least[i]:
+                least[i] = w
+    if sum(least) > room:
+        return None
+    widths = list(natural)
+    free = [i for i, c in enumerate(grid.columns) if c.free]
+    short = [i for i, c in enumerate(grid.columns) if not c.free]
+    comfort = [max(m, min(n, COMFORT)) for n, m in zip(natural, least, strict=True)]
+    excess = _shrink(widths, comfort, free, excess)
+    _shrink(widths, least, range(len(widths)), excess)
+    # A wrapped short column may need less than it was given ("Mon 23 Nov" of "Mon 23 Nov 17:00"):
+    # the cells it does not use go to the free-text columns that still wrap, the neediest first.
+    for i in short:
+        if widths[i] < natural[i]:
+            widths[i] = max(
+                cell_len(_plain(line)) for cells, _ in grid.rows for line in wrap(cells[i], widths[i])
+            )
+            widths[i] = max(widths[i], least[i])
+    for _ in range(room - sum(widths)):
+        needy = [i for i in free if widths[i] < natural[i]]
+        if not needy:
+            break
+        widths[max(needy, key=lambda i: natural[i] - widths[i])] += 1
+    return widths
+
+
+def _title(title: str, width: int) -> list[Line]:
+    return [[(line, TITLE_STYLE)] for line in wrap(title, width)]
+
+
+def _table_lines(grid: Grid, widths: list[int]) -> list[Line]:
+    out: list[Line] = []
+    header: list[Cell] = [c.header for c in grid.columns]
+    for cells, style in [(tuple(header), HEADER_STYLE), *grid.rows]:
+        wrapped = [wrap(cell, w) for cell, w in zip(cells, widths, strict=True)]
+        for n in range(max(len(lines) for lines in wrapped)):
+            line: Line = []
+            for i, (lines, column) in enumerate(zip(wrapped, grid.columns, strict=True)):
+                if i:
+                    line.append((GAP, ""))
+                part = lines[n] if n < len(lines) else ""
+                line.extend(_pad(part, widths[i], style, right=column.right))
+            out.append(line)
+    return out
+
+
+def _pairs(
+    pairs: Sequence[tuple[str, Cell, str]], width: int, *, colon: bool, labels_from: Sequence[str] = ()
+) -> list[Line]:
+    """``label  value`` lines (``label: value`` with ``colon``): the labels in a column as wide as the
+    widest of them (and of ``labels_from``), each value wrapped beside its label, or below it, indented,
+    when the labels leave it less than 12 cells."""
+    labels = [f"{label}:" if colon else label for label, _, _ in pairs]
+    others = [f"{label}:" if colon else label for label in labels_from]
+    gap = " " if colon else GAP
+    label_width = max((cell_len(label) for label in [*labels, *others]), default=0)
+    room = width - label_width - len(gap)
+    beside = room >= 12
+    indent = " " * (label_width + len(gap)) if beside else GAP
+    if not beside:
+        room = max(width - len(GAP), 1)
+    out: list[Line] = []
+    for label, (_, value, style) in zip(labels, pairs, strict=True):
+        plain = _plain(value)
+        lines = wrap(value[len(plain) - len(plain.lstrip()) :], room)
+        if beside:
+            out.append(
+                [(label, LABEL_STYLE), (" " * (label_width - cell_len(label)) + gap, ""), (lines[0], style)]
+            )
+        else:
+            out.append([(label, LABEL_STYLE)])
+            out.append([(indent, ""), (lines[0], style)])
+        out.extend([(indent, ""), (line, style)] for line in lines[1:])
+    return out
+
+
+def grid_lines(grid: Grid, width: int) -> list[Line]:
+    """The grid as lines of at most ``width`` cells: a table when its columns fit side by side, else one
+    block of ``label: value`` lines per row (empty cells left out), blocks apart by a blank line. Its
+    title comes first."""
+    out = _title(grid.title, width) if grid.title else []
+    widths = _widths(grid, width)
+    if widths is not None:
+        return out + _table_lines(grid, widths)
+    headers = [c.header for c in grid.columns]
+    for n, (cells, style) in enumerate(grid.rows):
+        if n:
+            out.append([])
+        pairs = [(h, cell, style) for h, cell in zip(headers, cells, strict=True) if _plain(cell).strip()]
+        out.extend(_pairs(pairs, width, colon=True, labels_from=headers))
+    return out
+
+
+def _trimmed(line: Line) -> Line:
+    """The line without the padding at its end (a piped line carries no trailing spaces)."""
+    line = list(line)
+    while line:
+        piece, style = line[-1]
+        plain = _plain(piece)
+        if plain.strip():
+            if plain != plain.rstrip():
+                line[-1] = (piece.rstrip() if isinstance(piece, str) else piece[: len(plain.rstrip())], style)
+            break
+        line.pop()
+    return line
+
+
+def emit(console: Console, lines: Iterable[Line]) -> None:
+    """Write laid-out lines as they are, with no trailing spaces: no wrapping or padding by Rich, and no
+    escape codes at all when the console has no colour system (piped, ``NO_COLOR``, a dumb terminal).
+
+    The styles are turned into escape codes here, piece by piece, rather than by ``Console.print`` of
+    one long ``Text``: on a long list that was most of the time spent (sorting every span of the page)."""
+    done = [_trimmed(line) for line in lines]
+    system = COLOR_SYSTEMS.get(console.color_system or "")
+    if system is None:
+        console.file.write("\n".join("".join(_plain(piece) for piece, _ in line) for line in done) + "\n")
+        return
+    styles: dict[str, Style] = {}
+
+    def style_of(name: str) -> Style:
+        if name not in styles:
+            styles[name] = console.get_style(name)
+        return styles[name]
+
+    out: list[str] = []
+    for line in done:
+        for piece, name in line:
+            if isinstance(piece, str):
+                out.append(style_of(name).render(piece, color_system=system) if name else piece)
+                continue
+            base = style_of(name) if name else Style()
+            for segment in piece.render(console):
+                style = base + segment.style if segment.style else base
+                out.append(style.render(segment.text, color_system=system))
+        out.append("\n")
+    console.file.write("".join(out))
+
+
 def row_style(p: PromiseView, now: datetime, tz: ZoneInfo) -> str:
     if p.status == Status.open:
         return STYLE["due"] if p.due.moment.astimezone(tz).date() == now.astimezone(tz).date() else ""
     return STYLE.get(p.status, "")
 
 
+PROMISE_COLUMNS = (
+    Column("#", right=True),
+    Column("Due"),
+    Column("Status"),
+    Column("Customer", free=True),
+    Column("What", free=True),
+    Column("Price", right=True),
+    Column("Staff", free=True),
+)
+
+
 def promise_table(
     promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None
-) -> Table:
-    table = Table(
-        title=title,
-        title_justify="left",
-        title_style="bold",
-        box=None,
-        pad_edge=False,
-        expand=True,
-        header_style="bold underline",
-    )
-    table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("Due", no_wrap=True)
-    table.add_column("Status", overflow="fold", max_width=16)
-    table.add_column("Customer", overflow="fold", ratio=1, min_width=10)
-    table.add_column("What", overflow="fold", ratio=2, min_width=14)
-    table.add_column("Price", justify="right", no_wrap=True)
-    table.add_column("Staff", overflow="fold")
+) -> Grid:
+    """The promise list of ``pk due``, ``check``, ``promise list``, ``customer show`` and the mail."""
+    grid = Grid(PROMISE_COLUMNS, title)
     for p in promises:
-        table.add_row(
+        grid.add(
             str(p.id),
             words.due_cell(p.due, tz, now),
             words.when_words(p, now) + (f" {words.RENEGOTIATED_MARK}" if p.renegotiated else ""),
-            p.customer or "",
-            Text(words.what_cell(p)),
-            format_money(p.price) if p.price else "",
-            p.staff or "",
+            p.customer,
+            words.what_cell(p),
+            format_money(p.price) if p.price else None,
+            p.staff,
             style=row_style(p, now, tz),
         )
-    return table
+    return grid
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:
@@ -281,76 +598,94 @@ def bar(value: float | None, width: int = 8) -> Text:
 
 
 class TableRenderer:
-    """For people: Rich tables, one-line confirmations and a sentence where there is nothing to show."""
+    """For people: tables that fit the terminal, one-line confirmations, and a sentence where there is
+    nothing to show."""
 
     def __init__(self, console: Console, tz: ZoneInfo, now: datetime) -> None:
         self.console, self.tz, self.now = console, tz, now
 
+    def _print(self, *parts: Grid | list[Line]) -> None:
+        """Grids (and ready lines) one after another, a blank line between two grids."""
+        width = self.console.width
+        lines: list[Line] = []
+        for part in parts:
+            if isinstance(part, Grid):
+                if lines:
+                    lines.append([])
+                lines.extend(grid_lines(part, width))
+            else:
+                lines.extend(part)
+        emit(self.console, lines)
+
     def promise(self, verb: str, p: PromiseView) -> None:
-        self.console.print(
-            Text(words.confirmation(verb, p, self.tz, self.now), style=row_style(p, self.now, self.tz))
-        )
+        """One line, whatever its length: the console does not hard-wrap it when piped."""
+        line = visible(words.confirmation(verb, p, self.tz, self.now))
+        self.console.print(Text(line, style=row_style(p, self.now, self.tz)))
 
     def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None:
         if not promises:
             self.console.print(empty)
         else:
-            self.console.print(promise_table(promises, self.tz, self.now))
+            self._print(promise_table(promises, self.tz, self.now))
 
     def detail(self, p: PromiseView) -> None:
         """``promise show``: the terms, the verdict, every delivery and the whole history."""
         tz, now = self.tz, self.now
-        head = Table.grid(padding=(0, 2))
-        head.add_column(style="bold")
-        head.add_column(overflow="fold")
-        head.add_row("Promise", f"#{p.id} ({p.kind})")
-        head.add_row(
-            "Status",
-            Text(p.status + (" (renegotiated)" if p.renegotiated else ""), style=row_style(p, now, tz)),
-        )
-        head.add_row("What", words.item(p.what, p.quantity))
+        head: list[tuple[str, Cell, str]] = []
+
+        def row(label: str, value: str, style: str = "", *, keep_lines: bool = False) -> None:
+            head.append((label, _safe(value, keep_lines=keep_lines), style))
+
+        row("Promise", f"#{p.id} ({p.kind})")
+        row("Status", p.status + (" (renegotiated)" if p.renegotiated else ""), row_style(p, now, tz))
+        row("What", words.item(p.what, p.quantity))
         if p.customer:
-            head.add_row("Customer", p.customer)
+            row("Customer", p.customer)
         if p.price:
-            head.add_row("Price", format_money(p.price))
-        head.add_row("Due", words.describe_due(p.due, tz, now=now))
+            row("Price", format_money(p.price))
+        row("Due", words.describe_due(p.due, tz, now=now))
         if p.original_due:
-            head.add_row("Originally due", words.describe_due(p.original_due, tz, now=now))
+            row("Originally due", words.describe_due(p.original_due, tz, now=now))
         if p.outcome.deviations or p.outcome.fulfilled_at:
-            head.add_row("Verdict", words.verdict(p))
+            row("Verdict", words.verdict(p))
         elif p.status == Status.overdue:
-            head.add_row("Verdict", words.when_words(p, now))
+            row("Verdict", words.when_words(p, now))
         if p.staff:
-            head.add_row("Staff", p.staff)
+            row("Staff", p.staff)
         if p.tags:
-            head.add_row("Tags", ", ".join(p.tags))
+            row("Tags", ", ".join(p.tags))
         if p.note:
-            head.add_row("Note", p.note)
+            row("Note", p.note, keep_lines=True)
         if p.parent_id:
-            head.add_row("Follows up", f"#{p.parent_id}")
+            row("Follows up", f"#{p.parent_id}")
         if p.remedied:
-            head.add_row("Remedied", "yes")
-        self.console.print(head)
+            row("Remedied", "yes")
+        parts: list[Grid | list[Line]] = [_pairs(head, self.console.width, colon=False)]
         if p.deliveries:
-            table = Table(title="Deliveries", title_justify="left")
-            for name in ("At", "What", "Qty", "Charged", "Note"):
-                table.add_column(name, overflow="fold")
+            deliveries = Grid(
+                (
+                    Column("At"),
+                    Column("What", free=True),
+                    Column("Qty", right=True),
+                    Column("Charged", right=True),
+                    Column("Note", free=True),
+                ),
+                "Deliveries",
+            )
             for d in p.deliveries:
-                table.add_row(
+                deliveries.add(
                     _local(d.at, tz),
                     d.what,
                     str(d.quantity),
-                    format_money(d.price) if d.price else "",
-                    d.note or "",
+                    format_money(d.price) if d.price else None,
+                    d.note,
                 )
-            self.console.print(table)
-        history = Table(title="History", title_justify="left")
-        history.add_column("At", no_wrap=True)
-        history.add_column("Event", no_wrap=True)
-        history.add_column("Detail", overflow="fold")
+            parts.append(deliveries)
+        history = Grid((Column("At"), Column("Event"), Column("Detail", free=True)), "History")
         for e in p.history:
-            history.add_row(_local(e.at, tz), e.kind, words.event_text(e, tz, now, customer=p.customer))
-        self.console.print(history)
+            history.add(_local(e.at, tz), e.kind, words.event_text(e, tz, now, customer=p.customer))
+        parts.append(history)
+        self._print(*parts)
 
     def due(self, report: DueReport) -> None:
         """The morning list: overdue first, then due in the window; one line when there is nothing."""
@@ -359,12 +694,14 @@ class TableRenderer:
         if not report.overdue and not report.due:
             self.console.print(words.nothing_due(until, tz, report.as_of))
             return
+        grids: list[Grid | list[Line]] = []
         if report.overdue:
             title = words.overdue_title(len(report.overdue))
-            self.console.print(promise_table(report.overdue, tz, report.as_of, title=title))
+            grids.append(promise_table(report.overdue, tz, report.as_of, title=title))
         if report.due:
             title = words.due_title(until, tz, report.as_of, len(report.due))
-            self.console.print(promise_table(report.due, tz, report.as_of, title=title))
+            grids.append(promise_table(report.due, tz, report.as_of, title=title))
+        self._print(*grids)
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         rows = [customer_dict(c, self.tz) for c in customers]
@@ -373,24 +710,20 @@ class TableRenderer:
                 "No customers yet; they are created by pk promise add -c NAME or pk customer add NAME."
             )
             return
-        table = Table(box=None, pad_edge=False, header_style="bold underline")
-        for name, justify in (
-            ("Customer", "left"),
-            ("Email", "left"),
-            ("Phone", "left"),
-            ("Promises", "right"),
-            ("Kept", "right"),
-            ("Deviated", "right"),
-            ("Overdue", "right"),
-            ("Open", "right"),
-            ("Kept rate", "right"),
-        ):
-            table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        grid = Grid(
+            (
+                Column("Customer", free=True),
+                Column("Email", free=True),
+                Column("Phone", free=True),
+                *(Column(name, right=True) for name in ("Promises", "Kept", "Deviated", "Overdue", "Open")),
+                Column("Kept rate", right=True),
+            )
+        )
         for r in rows:
-            table.add_row(
+            grid.add(
                 r["name"],
-                r["email"] or "",
-                r["phone"] or "",
+                r["email"],
+                r["phone"],
                 str(r["promises"]),
                 str(r["kept"]),
                 str(r["deviated"]),
@@ -398,23 +731,21 @@ class TableRenderer:
                 str(r["open"]),
                 words.percent(r["kept_rate"]),
             )
-        self.console.print(table)
+        self._print(grid)
 
     def customer(self, c: CustomerView) -> None:
         """A customer's contact details, track record and every promise made to them."""
         from promisekeeper.rules import figures
 
-        head = Table.grid(padding=(0, 2))
-        head.add_column(style="bold")
-        head.add_column(overflow="fold")
-        head.add_row("Customer", c.name or "")
+        head: list[tuple[str, Cell, str]] = [("Customer", _safe(c.name), "")]
         for label, value in (("Email", c.email), ("Phone", c.phone), ("Note", c.note)):
             if value:
-                head.add_row(label, value)
-        head.add_row("Track record", words.track_record(figures(c.name, c.tally)))
-        self.console.print(head)
+                head.append((label, _safe(value, keep_lines=label == "Note"), ""))
+        head.append(("Track record", words.track_record(figures(c.name, c.tally)), ""))
+        parts: list[Grid | list[Line]] = [_pairs(head, self.console.width, colon=False)]
         if c.history:
-            self.console.print(promise_table(c.history, self.tz, self.now, title="Promises"))
+            parts.append(promise_table(c.history, self.tz, self.now, title="Promises"))
+        self._print(*parts)
 
     def stats(self, report: StatsReport) -> None:
         t = report.total
@@ -422,15 +753,20 @@ class TableRenderer:
             self.console.print(words.no_stats(report.since, self.tz))
             return
         count, rest = words.stats_summary(t, report.since, self.tz)
-        self.console.print(Text(count, style="bold") + Text(rest))
-        table = Table(box=None, pad_edge=False, header_style="bold underline", padding=(0, 1, 0, 1))
-        table.add_column((report.by or "period").capitalize(), overflow="fold", min_width=8)
-        table.add_column("Promises", justify="right", no_wrap=True)
-        table.add_column("Kept", no_wrap=True)
-        for name in ("On time", "In full", "At price", "Overdue", "Avg late"):
-            table.add_column(name, justify="right", no_wrap=True)
+        summary = [[(line, "")] for line in wrap(Text(count, style="bold") + Text(rest), self.console.width)]
+        grid = Grid(
+            (
+                Column((report.by or "period").capitalize(), free=True),
+                Column("Promises", right=True),
+                Column("Kept"),
+                *(
+                    Column(name, right=True)
+                    for name in ("On time", "In full", "At price", "Overdue", "Avg late")
+                ),
+            )
+        )
         for f in [report.total, *report.rows]:
-            table.add_row(
+            grid.add(
                 f.key if f.key is not None else "all",
                 str(f.promises),
                 Text(f"{words.percent(f.kept_rate):>4} ") + bar(f.kept_rate),
@@ -438,10 +774,10 @@ class TableRenderer:
                 words.percent(f.in_full_rate),
                 words.percent(f.at_price_rate),
                 str(f.overdue),
-                words.short_span(f.avg_late_seconds) if f.avg_late_seconds else "",
+                words.short_span(f.avg_late_seconds) if f.avg_late_seconds else None,
                 style="bold" if f is report.total else "",
             )
-        self.console.print(table)
+        self._print(summary, grid)
 
 
 _RENDERERS: dict[Format, type[JsonRenderer | CsvRenderer | TableRenderer]] = {
@@ -457,23 +793,14 @@ def renderer(fmt: Format, console: Console, tz: ZoneInfo, now: datetime) -> Rend
 
 
 def plain_tables(sections: Sequence[tuple[str, Sequence[PromiseView]]], tz: ZoneInfo, now: datetime) -> str:
-    """``pk due``'s tables as plain text 100 columns wide (for mail): long text wrapped, no escape codes."""
-    buffer = io.StringIO()
-    console = Console(
-        file=buffer,
-        width=100,
-        color_system=None,
-        force_terminal=False,
-        no_color=True,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        soft_wrap=False,
-    )
+    """``pk due``'s tables as plain text 100 columns wide (for mail): long text wrapped at spaces, no
+    escape codes, no trailing spaces."""
+    out: list[str] = []
     for title, promises in sections:
-        console.print(promise_table(promises, tz, now, title=title))
-        console.print()
-    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+        for line in grid_lines(promise_table(promises, tz, now, title=title), 100):
+            out.append("".join(_plain(piece) for piece, _ in _trimmed(line)))
+        out.append("")
+    return "\n".join(out) + "\n"
 
 
 __all__ = ["Kind", "Renderer", "renderer"]

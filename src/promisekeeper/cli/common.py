@@ -114,10 +114,28 @@ class State:
     @property
     def console(self) -> Console:
         if self._console is None:
+            import os
+            import sys
+
             from rich.console import Console
 
+            # Colour, bold, underline and links only on a terminal and without NO_COLOR (any non-empty
+            # value, no-color.org); FORCE_COLOR does not make a pipe a terminal. Piped, nothing is
+            # hard-wrapped: a confirmation stays one line, tables take COLUMNS (else 80) as their width.
+            try:
+                tty = sys.stdout.isatty()
+            except (AttributeError, ValueError):
+                tty = False
+            plain = not tty or bool(os.environ.get("NO_COLOR"))
             # Nothing we print is Rich markup or emoji codes: it is what customers and staff typed.
-            self._console = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
+            self._console = Console(
+                highlight=False,
+                markup=False,
+                emoji=False,
+                force_terminal=tty,
+                color_system=None if plain else "auto",
+                soft_wrap=not tty,
+            )
         return self._console
 
     def renderer(self, fmt: Format, as_json: bool = False) -> Renderer:
