@@ -142,7 +142,7 @@ def test_the_html_part_is_a_table_with_rows_coloured_by_state(report: DueReport,
     ]
     assert "<h2" in page
     assert "Overdue: 2" in page
-    assert "Due until Sun 22 Nov (end of day): 1" in page
+    assert "Due today (Sun 22 Nov): 1" in page
     # The wide layout is inline styles (clients that drop style sheets keep it); the one style sheet is the
     # narrow-screen media query.
     cells = [attrs for tag, attrs in tags.seen if tag == "td"]
@@ -344,7 +344,7 @@ def test_the_due_heading_is_pk_dues(report: DueReport, clock: Clock) -> None:
     assert report.until == until.moment
     text, page = _parts(_parse(_message(report, clock)))
     heading = words.due_title(until, clock.tz, clock.now, 1)
-    assert heading == "Due until Sun 22 Nov (end of day): 1"
+    assert heading == "Due today (Sun 22 Nov): 1"
     assert heading in text.splitlines()
     assert heading in page
     assert "Due today:" not in text + page

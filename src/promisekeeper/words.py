@@ -343,10 +343,6 @@ def overdue_title(count: int, *, only_new: bool = False) -> str:
     return f"Newly overdue: {count}" if only_new else f"Overdue: {count}"
 
 
-def due_today_title(count: int) -> str:
-    return f"Due today: {count}"
-
-
 # --- the calendar export ----------------------------------------------------------------------------
 
 
@@ -404,6 +400,10 @@ def mail_nothing(until: Due, tz: ZoneInfo, now: datetime, *, only_new: bool) -> 
 
 
 def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int) -> str:
+    """``Due today (Mon 23 Nov): 4`` for the morning window; ``Due until Wed 25 Nov 17:00: 6`` wider."""
+    local = until.moment.astimezone(tz)
+    if until.date_only and local.date() == now.astimezone(tz).date():
+        return f"Due today ({describe_due(until, tz, now=now).removesuffix(' (end of day)')}): {count}"
     return f"Due until {describe_due(until, tz, now=now)}: {count}"
 
 

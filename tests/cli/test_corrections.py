@@ -266,3 +266,16 @@ def test_undo_in_a_pipe_asks_for_yes_and_with_it_reverses(tmp_path: Path) -> Non
     assert done.stdout.startswith("Undid: pk promise add, Sun 22 Nov 2026 10:00: added #1")
     listed = run("promise", "list", "--json")
     assert json.loads(listed.stdout) == []
+
+
+@pytest.mark.sqlite_only
+def test_forget_after_a_rename_or_merge_forgets_the_former_names_too(pk: Pk, cli_env: dict[str, str]) -> None:
+    ok(pk, "promise", "add", "Boots", "-c", "Zelda Qixote", "-d", "today")
+    ok(pk, "customer", "rename", "Zelda Qixote", "Zelda Quixote")
+    ok(pk, "promise", "add", "Rope", "-c", "Zelda Quixotte", "-d", "today")
+    ok(pk, "customer", "merge", "Zelda Quixotte", "Zelda Quixote")
+    ok(pk, "customer", "forget", "Zelda Quixote", "--yes")
+    book = Path(cli_env["PK_DB"])
+    raw = b"".join(p.read_bytes() for p in book.parent.glob(book.name + "*")).lower()
+    for name in (b"qixote", b"quixotte", b"quixote"):
+        assert name not in raw

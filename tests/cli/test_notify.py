@@ -435,7 +435,7 @@ def test_the_mail_says_what_pk_due_says(pk: Pk, smtp: Server) -> None:
     due = pk("due", now=now)
     assert due.exit_code == 0, due.stderr
     headings = [line for line in due.stdout.splitlines() if line.startswith(("Overdue", "Due"))]
-    assert headings == ["Overdue: 1", "Due until Wed 2 Dec (end of day): 1"]
+    assert headings == ["Overdue: 1", "Due today (Wed 2 Dec): 1"]
     assert _notify(pk, smtp, now=now).exit_code == 0
     text = _text_part(smtp.received[-1].message)
     assert [line for line in text.splitlines() if line in headings] == headings

@@ -210,7 +210,9 @@ def customer_detail(session: Session, *, clock: Clock, name: str) -> CustomerVie
         sa.select(*tally_columns(clock.now)).where(col(Promise.customer_id) == customer.id)
     ).one()
     promises = session.exec(
-        select(Promise).where(Promise.customer_id == customer.id).order_by(col(Promise.due), col(Promise.id))
+        select(Promise)
+        .where(Promise.customer_id == customer.id, col(Promise.state) != State.voided)
+        .order_by(col(Promise.due), col(Promise.id))
     ).all()
     return CustomerView(
         customer.name,
