@@ -279,3 +279,18 @@ def test_forget_after_a_rename_or_merge_forgets_the_former_names_too(pk: Pk, cli
     raw = b"".join(p.read_bytes() for p in book.parent.glob(book.name + "*")).lower()
     for name in (b"qixote", b"quixotte", b"quixote"):
         assert name not in raw
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed here")
+@pytest.mark.parametrize(("answer", "undone"), [(b"y\n", True), (b"n\n", False)])
+def test_undo_asks_on_a_terminal(tmp_path: Path, answer: bytes, undone: bool) -> None:
+    from tests.cli.test_customers import on_terminal, run_pk
+
+    assert run_pk(tmp_path, "promise", "add", "Boots", "-d", "today").returncode == 0
+    code, seen = on_terminal(tmp_path, ["undo"], answer)
+    assert code == 0
+    assert "Undo pk promise add, Sun 22 Nov 2026 10:00: added #1? [y/N]" in seen
+    assert ("Undid: pk promise add" in seen) is undone
+    listed = json.loads(run_pk(tmp_path, "promise", "list", "--json").stdout)
+    assert [p["id"] for p in listed] == ([] if undone else [1])
