@@ -151,3 +151,39 @@ def test_open_promises_and_staff_for_completion(book: Database, clock: Clock) ->
         assert store.staff_names(s) == ["Zoë"]
         assert store.staff_names(s, prefix="zo") == ["Zoë"]
         assert store.staff_names(s, prefix="x") == []
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("100%", [1]),  # LIKE's wildcards are searched for as they are
+        ("a_b", [2]),
+        ("back\\slash", [3]),
+        ("cafe", [4]),  # accented text is decided by Python, past the database's ASCII-only filter
+        ("ÆRØ", [5]),  # no decomposition: Æ stays æ, Ø stays ø
+    ],
+)
+def test_characters_the_database_filter_must_not_misread(
+    db: Database, clock: Clock, search: str, expected: list[int]
+) -> None:
+    with db.session() as s:
+        for what in (
+            "Discount 100%",
+            "Part a_b",
+            "back\\slash",
+            "Café crème",
+            "Ærø ferry tickets",
+            "100 pegs axb",
+        ):
+            store.add_promise(s, clock=clock, what=what, due=due_in(clock, 1))
+    assert ids(db, clock, search=search) == expected
+
+
+def test_a_customer_or_tag_beyond_ascii_is_found_by_its_plain_letters(db: Database, clock: Clock) -> None:
+    with db.session() as s:
+        store.add_promise(s, clock=clock, what="Boots", due=due_in(clock, 1), customer="Zoë Ørsted")
+        store.add_promise(s, clock=clock, what="Tent", due=due_in(clock, 1), tags=["Geschenk für Oma"])
+        store.add_promise(s, clock=clock, what="Stove", due=due_in(clock, 1), customer="Zoe Plain")
+    assert ids(db, clock, search="zoe") == [1, 3]
+    assert ids(db, clock, search="fur oma") == [2]
+    assert ids(db, clock, search="boots zoe") == [1]

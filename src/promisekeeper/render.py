@@ -493,7 +493,7 @@ def grid_lines(grid: Grid, width: int) -> list[Line]:
     out = _title(grid.title, width) if grid.title else []
     widths = _widths(grid, width)
     if widths is not None:
-        return out + _table_lines(grid, widths)
+        return out + [_trimmed(line) for line in _table_lines(grid, widths)]
     headers = [c.header for c in grid.columns]
     for n, (cells, style) in enumerate(grid.rows):
         if n:
