@@ -284,7 +284,7 @@ def hostile(tmp_path: Path) -> Path:
 
 
 def test_stored_hostile_text_is_shown_harmless(hostile: Path) -> None:
-    outputs = {
+    outputs: dict[tuple[str, ...] | str, str] = {
         args: run_piped(hostile, *args).stdout
         for args in (
             ("due",),
