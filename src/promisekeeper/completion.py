@@ -14,11 +14,9 @@ Both protocols are answered: Click's (``_PK_COMPLETE=bash_complete|zsh_complete|
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -137,15 +135,15 @@ def split_arg_string(string: str) -> list[str]:
 # --- what to offer ---------------------------------------------------------------------------------
 
 
-@dataclass
 class Place:
     """Where the cursor is in the command line: the command, the options given, what is being typed."""
 
-    node: dict[str, Any]
-    used: set[str] = field(default_factory=set)
-    positional: int = 0
-    pending: dict[str, Any] | None = None  # an option whose value is being typed
-    db: str | None = None
+    def __init__(self, node: dict[str, Any]) -> None:
+        self.node = node
+        self.used: set[str] = set()
+        self.positional = 0
+        self.pending: dict[str, Any] | None = None  # an option whose value is being typed
+        self.db: str | None = None
 
 
 def complete(args: Sequence[str], incomplete: str, environ: Mapping[str, str]) -> list[Item]:
@@ -245,6 +243,8 @@ def values(spec: Any, incomplete: str, place: Place, environ: Mapping[str, str])
 
 def load_tree(environ: Mapping[str, str]) -> dict[str, Any]:
     """The command tree: from the cache when pk's code has not changed since it was made, else made now."""
+    import json
+
     import promisekeeper
 
     package = Path(promisekeeper.__file__).parent
