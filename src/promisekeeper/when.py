@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Protocol
@@ -51,10 +52,16 @@ class Clock:
     tz: ZoneInfo
     date_order: str = "DMY"
     country: str | None = None
+    hours: OpeningHours | None = None
+    """The shop's opening hours (``[shop.hours]``); ``None``: Mon–Fri 09:00–17:00."""
 
     @property
     def today(self) -> date:
         return self.now.astimezone(self.tz).date()
+
+    @property
+    def opening(self) -> OpeningHours:
+        return self.hours if self.hours is not None else DEFAULT_HOURS
 
 
 WHEN_EXAMPLES = "2026-11-24, 24 Nov 5pm, today, tomorrow, tue 10:00, 3d, 24h, 2bd"
@@ -155,6 +162,11 @@ _UNITS: dict[str, str] = {
     "working days": "bd",
     "workday": "bd",
     "workdays": "bd",
+    "bh": "bh",
+    "business hour": "bh",
+    "business hours": "bh",
+    "working hour": "bh",
+    "working hours": "bh",
 }
 _UNIT_MAX: dict[str, int] = {
     "d": _MAX_DAYS_AHEAD,
@@ -162,10 +174,11 @@ _UNIT_MAX: dict[str, int] = {
     "h": _MAX_DAYS_AHEAD * 24,
     "min": _MAX_DAYS_AHEAD * 24 * 60,
     "bd": _MAX_DAYS_AHEAD * 5 // 7,
+    "bh": 9999,  # each is walked through the opening hours: about five years of a 40-hour week
 }
 
 _F = re.ASCII | re.IGNORECASE
-_RELATIVE = re.compile(r"(?:(?P<in>in)\s+|\+)?(?P<n>\d+|an?)\s*(?P<unit>[a-z]+(?: days?)?)", _F)
+_RELATIVE = re.compile(r"(?:(?P<in>in)\s+|\+)?(?P<n>\d+|an?)\s*(?P<unit>[a-z]+(?: (?:days?|hours?))?)", _F)
 _ISO_MOMENT = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[t ]"
     r"(?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?)?"
@@ -350,6 +363,8 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
     else:
         n = int(raw) if len(raw) <= 12 else _UNIT_MAX[unit] + 1
     if n > _UNIT_MAX[unit]:
+        if unit == "bh":
+            raise BadInput(f"{quote(s)} is too far ahead; use at most {_UNIT_MAX['bh']} business hours.")
         raise BadInput(f"{quote(s)} is too far ahead; use at most about 100 years, e.g. 3650d.")
     today = clock.today
     if unit == "d":
@@ -359,6 +374,9 @@ def _parse_relative(s: str, clock: Clock) -> Due | None:
     if unit == "bd":
         day = _add_business_days(today, n, clock.country)
         return Due(end_of_day(day, clock.tz), date_only=True)
+    if unit == "bh":
+        at = add_business_hours(clock.now, timedelta(hours=n), clock.opening, clock.tz, clock.country)
+        return Due(at, date_only=False)
     delta = timedelta(hours=n) if unit == "h" else timedelta(minutes=n)
     return Due((clock.now.astimezone(UTC) + delta).astimezone(clock.tz), date_only=False)
 
@@ -563,3 +581,169 @@ def on_a_working_day(due: Due, tz: ZoneInfo, country: str | None) -> Due:
 
 def _describe_date(day: date) -> str:
     return f"{day.day} {_MONTH_NAMES[day.month - 1]} {day.year}"
+
+
+# --- opening hours (business hours) ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """When the shop is open: for each weekday (Monday first) its opening spans in minutes after
+    midnight, ``(540, 1020)`` for 09:00–17:00; an end of 1440 is midnight at the end of the day. A day
+    without spans is closed; so is every public holiday of the clock's country."""
+
+    days: tuple[tuple[tuple[int, int], ...], ...]
+
+    def __post_init__(self) -> None:
+        if len(self.days) != 7 or not any(self.days):
+            raise ValueError("opening hours need seven days and at least one opening")
+
+
+_NINE_TO_FIVE: tuple[tuple[int, int], ...] = ((540, 1020),)
+DEFAULT_HOURS = OpeningHours((_NINE_TO_FIVE,) * 5 + ((), ()))
+"""Without ``[shop.hours]``: Monday to Friday, 09:00 to 17:00."""
+
+_SPAN = re.compile(r"(?P<h1>\d{1,2}):(?P<m1>\d{2})\s*-\s*(?P<h2>\d{1,2}):(?P<m2>\d{2})", _F)
+_DAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def parse_hours(table: Mapping[str, object], where: str = "[shop.hours]") -> OpeningHours:
+    """``[shop.hours]`` of the config: ``mon = "09:00-18:00"``, several spans joined by commas
+    (``"09:00-12:30, 13:30-18:00"``), ``"closed"``; days not named are closed. ``BadInput`` names the key."""
+    days: list[tuple[tuple[int, int], ...]] = [()] * 7
+    example = 'e.g. mon = "09:00-18:00" or sat = "10:00-13:00, 14:00-16:00"'
+    for key, value in table.items():
+        day = _WEEKDAYS.get(str(key).strip().lower())
+        if day is None:
+            raise BadInput(f"{where} names {key!r}, which is not a day; use mon, tue, … sun ({example}).")
+        if not isinstance(value, str):
+            raise BadInput(f"{where} {key} must be a string of opening times ({example}), not {value!r}.")
+        days[day] = (
+            () if value.strip().lower() in ("closed", "") else _spans(value, f"{where} {key}", example)
+        )
+    if not any(days):
+        raise BadInput(f"{where} names no opening time on any day; give at least one ({example}).")
+    return OpeningHours(tuple(days))
+
+
+def _spans(text: str, where: str, example: str) -> tuple[tuple[int, int], ...]:
+    spans: list[tuple[int, int]] = []
+    for part in text.split(","):
+        m = _SPAN.fullmatch(part.strip())
+        if m is None:
+            raise BadInput(f"{where} = {text!r} is not opening times; use {example}.")
+        start = int(m["h1"]) * 60 + int(m["m1"])
+        end = int(m["h2"]) * 60 + int(m["m2"])
+        if int(m["m1"]) > 59 or int(m["m2"]) > 59 or start >= 1440 or end > 1440 or start >= end:
+            raise BadInput(f"{where} = {text!r} has an impossible span; each runs from 00:00 up to 24:00.")
+        if spans and start < spans[-1][1]:
+            raise BadInput(f"{where} = {text!r}: its spans overlap or are out of order; list them in order.")
+        spans.append((start, end))
+    return tuple(spans)
+
+
+def _at_minute(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    """The instant (UTC) the clock shows ``minute`` after midnight on ``day`` (1440: the next 00:00)."""
+    if minute >= 1440:
+        return _wall(day + timedelta(days=1), time.min, tz).astimezone(UTC)
+    return _wall(day, time(minute // 60, minute % 60), tz).astimezone(UTC)
+
+
+def _openings(
+    start: datetime, hours: OpeningHours, tz: ZoneInfo, country: str | None
+) -> Iterator[tuple[datetime, datetime]]:
+    """The shop's open spans (UTC instants) that end after ``start``, in order, for ever (until the
+    calendar's end: ``OverflowError``). Public holidays of ``country`` are closed."""
+    closed = _holidays(country) if country else None
+    day = start.astimezone(tz).date()
+    while True:
+        spans = hours.days[day.weekday()]
+        if spans and (closed is None or day not in closed):
+            for open_at, close_at in spans:
+                a, b = _at_minute(day, open_at, tz), _at_minute(day, close_at, tz)
+                if b > start and b > a:
+                    yield max(a, start), b
+        if day.year >= _MAX_YEAR:
+            raise OverflowError("beyond the calendar")
+        day += timedelta(days=1)
+
+
+def add_business_hours(
+    start: datetime,
+    span: timedelta,
+    hours: OpeningHours,
+    tz: ZoneInfo,
+    country: str | None = None,
+    *,
+    latest: bool = False,
+) -> datetime:
+    """``span`` of opening time after ``start``, in the shop's zone: time counts only while the shop is
+    open (from the next opening when it is closed); hours are elapsed time, so a DST change inside an
+    opening counts as the clock really ran.
+
+    The earliest such moment (a span that ends exactly at closing time ends at the closing), or with
+    ``latest`` the last moment with no more opening time behind it than ``span`` (the next opening,
+    when the span ends at a closing). Adding in two steps equals adding at once:
+    ``add(add(s, a), b) == add(s, a + b)``.
+    """
+    left = span
+    begin = start.astimezone(UTC)
+    if left <= timedelta(0) and not latest:
+        return start.astimezone(tz)
+    for a, b in _openings(begin, hours, tz, country):
+        if left < b - a or (left == b - a and not latest) or (left <= timedelta(0)):
+            return (a + max(left, timedelta(0))).astimezone(tz)
+        left -= b - a
+    raise AssertionError("unreachable: the openings go on until the calendar ends")  # pragma: no cover
+
+
+def business_time_between(
+    start: datetime, end: datetime, hours: OpeningHours, tz: ZoneInfo, country: str | None = None
+) -> timedelta:
+    """The opening time from ``start`` to ``end`` (zero when ``end`` is not after ``start``)."""
+    total = timedelta(0)
+    if end <= start:
+        return total
+    last = end.astimezone(UTC)
+    for a, b in _openings(start.astimezone(UTC), hours, tz, country):
+        if a >= last:
+            break
+        total += min(b, last) - a
+    return total
+
+
+def relative_parts(text: str) -> tuple[int, str] | None:
+    """``("1bd")`` → ``(1, "bd")``: a relative DURATION's count and unit (d, w, h, min, bd, bh), for
+    saying it in words; ``None`` for any other form."""
+    m = _RELATIVE.fullmatch(_normalise(text))
+    if m is None:
+        return None
+    unit = _UNITS.get(m["unit"].lower())
+    raw = m["n"].lower()
+    if unit is None or (not raw.isdigit() and m["in"] is None):
+        return None
+    return (1 if raw in ("a", "an") else int(raw[:12])), unit
+
+
+def warn_until(text: str, clock: Clock) -> datetime:
+    """The end of the "due soon" window ``text`` (``[policy] warn_before``) from now: a promise due up to
+    this moment is due soon. In business hours (``2bh``), the window runs to the next opening when it
+    ends at a closing: a promise due this evening then has as little opening time left as one due at
+    closing."""
+    parts = relative_parts(text)
+    if parts is not None and parts[1] == "bh":
+        if parts[0] > _UNIT_MAX["bh"]:
+            raise BadInput(f"{quote(text)} is too far ahead; use at most {_UNIT_MAX['bh']} business hours.")
+        try:
+            return add_business_hours(
+                clock.now, timedelta(hours=parts[0]), clock.opening, clock.tz, clock.country, latest=True
+            )
+        except OverflowError:
+            raise BadInput(f"{quote(text)} is out of range.") from None
+    return parse_within(text, clock)
+
+
+def later_by(text: str, moment: datetime, clock: Clock) -> datetime:
+    """``moment`` plus the DURATION ``text`` (``[policy] escalate_after``), counted as WHEN counts from
+    now: ``1bd`` after a due is the end of the next working day."""
+    return parse_within(text, replace(clock, now=moment))
