@@ -1,4 +1,5 @@
-"""The Alembic revisions: 0001 is release 1's schema, 0002 turns its history into data, losing nothing.
+"""The Alembic revisions: 0001 is release 1's schema, 0002 turns its history into data, losing nothing,
+0003 keeps the sent-log per recipient.
 
 Run on a new SQLite file and, where ``PK_TEST_POSTGRES_URL`` is set, on PostgreSQL in a schema of its
 own. The book is a real one, written by release 1 (``tests/data/release1/make_book.py``).
@@ -32,7 +33,7 @@ PARTIAL_INDEX = "ix_promise_needs_remedy"
 
 
 def target_metadata() -> sa.MetaData:
-    """Schema 2 as the models declare it: the migrations must arrive at exactly this."""
+    """The schema as the models declare it: the migrations must arrive at exactly this."""
     return SQLModel.metadata
 
 
@@ -134,9 +135,9 @@ def test_0001_then_0002_make_the_schema_of_the_models(db_target: str) -> None:
         with engine.connect() as conn:
             assert differences(conn) == []
             assert "remedied" in partial_index(conn)
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
             meta = conn.exec_driver_sql("SELECT value FROM pk_meta WHERE key = 'schema_version'").scalar_one()
-            assert meta == str(migrations.HEAD) == "2"
+            assert meta == str(migrations.HEAD) == "3"
     finally:
         engine.dispose()
 
@@ -179,8 +180,8 @@ def test_a_release_1_book_keeps_every_event_and_every_promise(book: sa.Engine) -
         assert rows(conn, "promise") == promises_before
         assert rows(conn, "customer") == customers_before
         assert rows(conn, "delivery") == deliveries_before
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002"
-        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "2"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
+        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "3"
         owner: dict[int, int | None] = dict(conn.exec_driver_sql("SELECT id, customer_id FROM promise").all())
         changes = {
             r.id: (r.at, r.command)
@@ -220,7 +221,7 @@ def test_the_upgrade_of_a_book_at_the_head_does_nothing(book: sa.Engine) -> None
     with book.connect() as conn:
         before = rows(conn, "event")
     with book.begin() as conn:
-        migrations.upgrade(conn, from_version=2, tz=TZ)
+        migrations.upgrade(conn, from_version=3, tz=TZ)
     with book.connect() as conn:
         assert rows(conn, "event") == before
 
@@ -252,8 +253,8 @@ def test_migrations_do_not_load_alembic_until_asked() -> None:
 
 
 def test_an_unknown_schema_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="no migration from schema version 3"):
-        migrations.upgrade(None, from_version=3, tz=TZ)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no migration from schema version 4"):
+        migrations.upgrade(None, from_version=4, tz=TZ)  # type: ignore[arg-type]
 
 
 def test_revision_ids_follow_the_schema_versions() -> None:
@@ -261,5 +262,48 @@ def test_revision_ids_follow_the_schema_versions() -> None:
 
     script = ScriptDirectory.from_config(migrations.config(None))  # type: ignore[arg-type]
     assert script.get_current_head() == migrations.revision_of(migrations.HEAD)
-    assert [r.revision for r in script.walk_revisions()] == ["0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
     assert re.fullmatch(r"\d{4}", migrations.revision_of(1))
+
+
+# --- 0003: the sent-log per recipient ------------------------------------------------------------------
+
+
+def test_0003_gives_every_recipient_of_an_old_report_its_own_row(book: sa.Engine) -> None:
+    """Reports mailed before the upgrade (release 1's and more): each address (any case, each once)
+    becomes a ``sent_to`` row, so ``--only-new`` goes on knowing who was told; the items stay, no due."""
+    with book.begin() as conn:
+        cfg = migrations.config(conn, tz=TZ)
+        command.stamp(cfg, "0001")
+        command.upgrade(cfg, "0002")
+        old = {r.id: r.recipients for r in conn.execute(sa.text("SELECT id, recipients FROM sent_report"))}
+        at = datetime(2026, 11, 23, 6, 30)
+        added = {901: "owner@example.com, Jo@Example.com, jo@example.com", 902: "Jo@Example.com", 903: ""}
+        for rid, recipients in added.items():
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sent_report (id, at, recipients, subject, overdue, due) "
+                    "VALUES (:id, :at, :r, 's', 1, 0)"
+                ),
+                {"id": rid, "at": at, "r": recipients},
+            )
+        conn.execute(
+            sa.text("INSERT INTO sent_item (report_id, promise_id, section) VALUES (901, 1, 'overdue')")
+        )
+        items = rows(conn, "sent_item")
+    assert old, "release 1's book has sent reports"
+    with book.begin() as conn:
+        migrations.upgrade(conn, from_version=2, tz=TZ)
+    with book.connect() as conn:
+        assert differences(conn) == []
+        sent_to = rows(conn, "sent_to")
+        assert [r for r in sent_to if r[0] > 900] == [
+            (901, "jo@example.com"),
+            (901, "owner@example.com"),
+            (902, "jo@example.com"),
+        ]
+        for rid, recipients in old.items():
+            assert {a for r, a in sent_to if r == rid} == {a.strip().lower() for a in recipients.split(",")}
+        assert rows(conn, "sent_item") == [(*item, None) for item in items]
+        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "3"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"

@@ -11,10 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from promisekeeper.errors import BadInput
+
+if TYPE_CHECKING:
+    from promisekeeper.when import OpeningHours
 
 APP = "promisekeeper"
 DATE_ORDERS = ("DMY", "MDY", "YMD")
@@ -34,6 +37,32 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """``[policy]``: the service levels, as DURATION texts read when used (``24bh``, ``4h``, ``1bd``).
+
+    ``reply``/``callback``: by when such a promise is due when no due is given; ``warn_before``: a
+    promise due within it is "due soon"; ``escalate_after``: overdue longer than this goes to the
+    escalation address. ``None``: not set (no policy due; no "due soon" section)."""
+
+    reply: str | None = None
+    callback: str | None = None
+    warn_before: str | None = None
+    escalate_after: str = "1bd"
+
+    def due_for(self, kind: str) -> str | None:
+        """The policy's time for a promise of ``kind`` (``reply`` or ``callback``), or ``None``."""
+        return self.reply if kind == "reply" else self.callback if kind == "callback" else None
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    """``[notify]``: who else ``pk notify`` tells: the escalation addresses and apprise URLs."""
+
+    escalate_to: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a run reads from its surroundings, read once: no other module looks at the environment."""
 
@@ -49,6 +78,9 @@ class Settings:
     busy_timeout_ms: int = 15_000
     pinned_now: datetime | None = None  # PK_NOW: the clock pinned for tests and for replaying a morning
     smtp_env: Mapping[str, str] = field(default_factory=dict)  # PK_SMTP_PASSWORD, _CAFILE, _TIMEOUT
+    hours: OpeningHours | None = None  # [shop.hours]; None: Mon-Fri 09:00-17:00
+    policy: Policy = field(default_factory=Policy)
+    notify: NotifySettings = field(default_factory=NotifySettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -158,6 +190,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
     follow = _section(data, "followup", path)
     smtp = _section(data, "smtp", path)
     database = _section(data, "database", path)
+    policy = _section(data, "policy", path)
+    notify = _section(data, "notify", path)
 
     db_value = db or env.get("PK_DB") or _text(database, "url", "database") or str(default_db_path())
 
@@ -214,4 +248,36 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
         busy_timeout_ms=busy,
         pinned_now=pinned,
         smtp_env={k: v for k, v in env.items() if k.startswith("PK_SMTP_")},
+        hours=_hours(shop, path),
+        policy=Policy(
+            reply=_text(policy, "reply", "policy"),
+            callback=_text(policy, "callback", "policy"),
+            warn_before=_text(policy, "warn_before", "policy"),
+            escalate_after=_text(policy, "escalate_after", "policy") or "1bd",
+        ),
+        notify=NotifySettings(
+            escalate_to=_texts(notify, "escalate_to", "notify"), urls=_texts(notify, "urls", "notify")
+        ),
     )
+
+
+def _hours(shop: dict[str, Any], path: Path) -> OpeningHours | None:
+    """``[shop.hours]``, or ``None`` when the file names none (the default hours)."""
+    if "hours" not in shop:
+        return None
+    table = shop["hours"]
+    if not isinstance(table, dict):
+        raise BadInput(f"The config file {path} has shop.hours as a value; it must be a table [shop.hours].")
+    from promisekeeper.when import parse_hours
+
+    return parse_hours(table, f"[shop.hours] in the config file {path}:")
+
+
+def _texts(section: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A string or a list of strings (``escalate_to = "boss@example.com"`` or ``urls = ["ntfy://…"]``)."""
+    value = section.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise BadInput(f"{where}.{key} in the config file must be a string or a list of strings.")
+    return tuple(v.strip() for v in value)

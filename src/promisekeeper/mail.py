@@ -49,19 +49,22 @@ TIMEOUT_ENV = "PK_SMTP_TIMEOUT"
 # coloured status word for those that drop backgrounds (some dark modes).
 _TONES = {
     "overdue": ("#fdecea", "#b42318"),
+    "due_soon": ("#fff1e0", "#b54708"),
     "due": ("#fff6d6", "#8a5a00"),
 }
 
 # Below 600 px (a phone) every row of the tables becomes a block: what the promise is first (bold), then
 # the customer, then due, status, price and staff side by side as far as they fit, with the promise's
 # number at the right. Clients that ignore style sheets keep the wide table of inline styles.
-_NARROW = """
+_NARROW = (
+    """
 @media only screen and (max-width: 600px) {
   table.pk-list, table.pk-list tbody, table.pk-list tr, table.pk-list td {
     display: block !important; width: auto !important; }
   table.pk-list thead { display: none !important; }
   table.pk-list tr { margin: 0 0 8px 0 !important; padding: 8px 10px !important; }
   table.pk-list tr.pk-row-overdue { border-left: 4px solid OVERDUE !important; }
+  table.pk-list tr.pk-row-due_soon { border-left: 4px solid SOON !important; }
   table.pk-list tr.pk-row-due { border-left: 4px solid DUE !important; }
   table.pk-list td { border: 0 !important; padding: 0 !important; text-align: left !important;
     white-space: normal !important; overflow-wrap: anywhere !important; word-break: break-word !important; }
@@ -73,7 +76,10 @@ _NARROW = """
   table.pk-list span.pk-label { display: inline !important; }
   body { padding: 12px !important; }
 }
-""".replace("OVERDUE", _TONES["overdue"][1]).replace("DUE", _TONES["due"][1])
+""".replace("OVERDUE", _TONES["overdue"][1])
+    .replace("SOON", _TONES["due_soon"][1])
+    .replace("DUE", _TONES["due"][1])
+)
 
 _COLUMNS = ("#", "What", "Customer", "Due", "Status", "Price", "Staff")
 
@@ -129,11 +135,17 @@ NO_SENDER = "No sender address: give --from ADDR or set from in the [smtp] secti
 
 
 def envelope(
-    sender: str | None, recipients: Sequence[str], *, shop: str, need_sender: bool = True
+    sender: str | None,
+    recipients: Sequence[str],
+    *,
+    shop: str,
+    need_sender: bool = True,
+    option: str = "--to",
 ) -> Envelope:
     """The From and To of the mail; a sender without a name is shown under the shop's name.
 
     ``need_sender=False`` (a dry run) accepts no sender: the printed message then has no From.
+    ``option`` names where the recipients came from, in a refusal (``--to``, ``--escalate-to``).
     """
     if not sender and need_sender:
         raise BadInput(NO_SENDER)
@@ -144,7 +156,7 @@ def envelope(
         source = Address(display_name=one_line(shop), addr_spec=source.addr_spec)
     to: dict[str, Address] = {}
     for text in recipients:
-        address = parse_address(text, "--to")
+        address = parse_address(text, option)
         to.setdefault(address.addr_spec.lower(), address)
     return Envelope(sender=source, recipients=tuple(to.values()))
 
@@ -152,13 +164,24 @@ def envelope(
 # --- what: the message -------------------------------------------------------------------------------
 
 
-def default_subject(report: DueReport, shop: str, *, only_new: bool = False) -> str:
-    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words)."""
-    return words.mail_subject(shop, len(report.overdue), len(report.due), only_new=only_new)
+def default_subject(
+    report: DueReport, shop: str, *, only_new: bool = False, escalation: str | None = None
+) -> str:
+    """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words);
+    ``… 2 due soon`` with a "due soon" section; an escalation says how long they are overdue."""
+    if escalation is not None:
+        return words.escalation_subject(shop, len(report.overdue), escalation)
+    return words.report_subject(
+        shop, len(report.overdue), len(report.due_soon), len(report.due), only_new=only_new
+    )
 
 
-def _intro(report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
-    return words.mail_intro(report.as_of, tz, only_new=only_new, since=since)
+def _intro(
+    report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime | None, escalation: str | None = None
+) -> str:
+    if escalation is not None:
+        return words.escalation_intro(report.as_of, tz, escalation)
+    return words.report_intro(report.as_of, tz, only_new=only_new, since=since, soon=bool(report.due_soon))
 
 
 def _until(report: DueReport, tz: ZoneInfo) -> Due:
@@ -184,22 +207,35 @@ def shown(p: PromiseView) -> PromiseView:
 
 def shown_report(report: DueReport) -> DueReport:
     """The report with every promise :func:`shown`: what both parts of the mail are made from."""
-    return replace(report, overdue=[shown(p) for p in report.overdue], due=[shown(p) for p in report.due])
+    return replace(
+        report,
+        overdue=[shown(p) for p in report.overdue],
+        due_soon=[shown(p) for p in report.due_soon],
+        due=[shown(p) for p in report.due],
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    name: str  # overdue | due: the row colour
+    name: str  # overdue | due_soon | due: the row colour
     title: str
     promises: Sequence[PromiseView]
 
 
-def sections(report: DueReport, tz: ZoneInfo, *, only_new: bool = False) -> list[Section]:
+def sections(
+    report: DueReport, tz: ZoneInfo, *, only_new: bool = False, escalation: str | None = None
+) -> list[Section]:
     """The report's non-empty sections in order, titled as ``pk due`` titles them, in both parts."""
     out = []
     if report.overdue:
-        title = words.overdue_title(len(report.overdue), only_new=only_new)
+        title = (
+            words.overdue_title(len(report.overdue), only_new=only_new)
+            if escalation is None
+            else words.escalation_title(len(report.overdue), escalation)
+        )
         out.append(Section("overdue", title, report.overdue))
+    if report.due_soon:
+        out.append(Section("due_soon", words.due_soon_title(len(report.due_soon)), report.due_soon))
     if report.due:
         title = words.due_title(_until(report, tz), tz, report.as_of, len(report.due))
         out.append(Section("due", title, report.due))
@@ -257,19 +293,26 @@ def _footer_html() -> str:
 
 
 def html_body(
-    report: DueReport, *, shop: str, subject: str, tz: ZoneInfo, only_new: bool, since: datetime | None
+    report: DueReport,
+    *,
+    shop: str,
+    subject: str,
+    tz: ZoneInfo,
+    only_new: bool,
+    since: datetime | None,
+    escalation: str | None = None,
 ) -> str:
     """The HTML part: one table per section in inline styles (what clients that drop style sheets
     show), and a media query that stacks each promise into a block on a narrow screen."""
     parts = [
         _html_table(section.title, section.promises, section.name, report, tz)
-        for section in sections(report, tz, only_new=only_new)
+        for section in sections(report, tz, only_new=only_new, escalation=escalation)
     ]
     if not parts:
         nothing = html.escape(_nothing(report, tz, only_new=only_new))
         parts.append(f'<p style="margin:16px 0;">{nothing}</p>')
     body = "\n".join(parts)
-    intro = html.escape(_intro(report, tz, only_new=only_new, since=since))
+    intro = html.escape(_intro(report, tz, only_new=only_new, since=since, escalation=escalation))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -285,10 +328,19 @@ def html_body(
     )
 
 
-def text_body(report: DueReport, table: str, *, tz: ZoneInfo, only_new: bool, since: datetime | None) -> str:
+def text_body(
+    report: DueReport,
+    table: str,
+    *,
+    tz: ZoneInfo,
+    only_new: bool,
+    since: datetime | None,
+    escalation: str | None = None,
+) -> str:
     """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
-    intro = _intro(report, tz, only_new=only_new, since=since)
-    main = table.rstrip() if report.overdue or report.due else _nothing(report, tz, only_new=only_new)
+    intro = _intro(report, tz, only_new=only_new, since=since, escalation=escalation)
+    anything = report.overdue or report.due_soon or report.due
+    main = table.rstrip() if anything else _nothing(report, tz, only_new=only_new)
     return f"{intro}\n\n{main}\n\n-- \n{words.MAIL_FOOTER}\n"
 
 
@@ -301,15 +353,19 @@ def build_message(
     subject: str | None = None,
     only_new: bool = False,
     since: datetime | None = None,
+    escalation: str | None = None,
 ) -> EmailMessage:
     """The multipart/alternative message: ``pk due``'s tables as plain text, and an HTML table.
 
     Bodies are UTF-8 in 8 bits, readable as they stand (``--dry-run``); ``send`` re-encodes them as
     quoted-printable for a server without 8BITMIME. The Date header is the report's moment
     (``PK_NOW`` replays a morning exactly). Every text a person typed is shown visibly (``shown``).
+    ``escalation`` (how long, in words: "one working day") makes it the escalation message: the
+    promises overdue longer than that, under a subject and heading of their own.
     """
     shop = one_line(shop) or "Our shop"
-    title = one_line(subject or "") or default_subject(report, shop, only_new=only_new)
+    title = one_line(subject or "") or default_subject(report, shop, only_new=only_new, escalation=escalation)
+    text = plain_report(report, tz=tz, only_new=only_new, since=since, escalation=escalation)
     report = shown_report(report)
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = title
@@ -320,24 +376,33 @@ def build_message(
     domain = (who.sender or who.recipients[0]).domain
     message["Message-ID"] = make_msgid(domain=domain)
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to a robot
-    from promisekeeper.render import plain_tables
-
-    table = plain_tables(
-        [(s.title, s.promises) for s in sections(report, tz, only_new=only_new)], tz, report.as_of
-    )
-    message.set_content(
-        text_body(report, table, tz=tz, only_new=only_new, since=since),
-        subtype="plain",
-        charset="utf-8",
-        cte="8bit",
-    )
+    message.set_content(text, subtype="plain", charset="utf-8", cte="8bit")
     message.add_alternative(
-        html_body(report, shop=shop, subject=title, tz=tz, only_new=only_new, since=since),
+        html_body(
+            report, shop=shop, subject=title, tz=tz, only_new=only_new, since=since, escalation=escalation
+        ),
         subtype="html",
         charset="utf-8",
         cte="8bit",
     )
     return message
+
+
+def plain_report(
+    report: DueReport,
+    *,
+    tz: ZoneInfo,
+    only_new: bool = False,
+    since: datetime | None = None,
+    escalation: str | None = None,
+) -> str:
+    """The report as plain text (the mail's text part, and what an apprise channel is sent)."""
+    from promisekeeper.render import plain_tables
+
+    report = shown_report(report)
+    parts = sections(report, tz, only_new=only_new, escalation=escalation)
+    table = plain_tables([(s.title, s.promises) for s in parts], tz, report.as_of)
+    return text_body(report, table, tz=tz, only_new=only_new, since=since, escalation=escalation)
 
 
 def seven_bit(message: EmailMessage) -> EmailMessage:
@@ -578,3 +643,68 @@ def _said(code: int, text: bytes | str) -> str:
 
 def _reply(exc: smtplib.SMTPResponseException) -> str:
     return _said(exc.smtp_code, exc.smtp_error)
+
+
+# --- other channels: apprise ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Channel:
+    """One apprise URL (``ntfys://ntfy.sh/shop-promises``, ``tgram://…``, ``json://host/path``).
+
+    ``name`` is how it is shown (apprise's privacy form: tokens and passwords masked, no options);
+    ``key`` is how the sent-log knows it (a digest: the book never keeps a token)."""
+
+    url: str
+    name: str
+    key: str
+
+
+def channel_key(url: str) -> str:
+    import hashlib
+
+    return "url:" + hashlib.sha256(url.strip().encode("utf-8")).hexdigest()[:24]
+
+
+def channels(urls: Sequence[str]) -> list[Channel]:
+    """The apprise URLs, each checked before anything is sent: one apprise cannot read is ``BadInput``.
+
+    apprise is imported here, only when a URL is given: it costs a third of a second."""
+    import apprise
+
+    out: list[Channel] = []
+    for url in dict.fromkeys(u.strip() for u in urls):
+        if "\r" in url or "\n" in url or not url.isprintable():
+            raise BadInput("A --url contains a line break or control character; give one URL per --url.")
+        found = apprise.Apprise(asset=apprise.AppriseAsset(plugin_paths=[]))
+        scheme = url.partition("://")[0] if "://" in url else url[:12]
+        if not found.add(url) or len(found) != 1:
+            raise BadInput(
+                f"The --url starting {one_line(scheme)!r}:// is not a URL apprise can send to; use e.g. "
+                "ntfys://ntfy.sh/TOPIC, mailto://user:pass@example.com or json://host/path "
+                "(https://github.com/caronc/apprise/wiki)."
+            )
+        name = found[0].url(privacy=True).partition("?")[0]  # type: ignore[no-untyped-call]  # apprise is untyped
+        out.append(Channel(url=url, name=one_line(name), key=channel_key(url)))
+    return out
+
+
+def send_to_channel(channel: Channel, title: str, body: str) -> str | None:
+    """Send the plain-text report through apprise; ``None`` when it went, else why not (one line)."""
+    import logging
+
+    import apprise
+
+    sender = apprise.Apprise(asset=apprise.AppriseAsset(plugin_paths=[]))
+    sender.add(channel.url)
+    capture = apprise.LogCapture(level=logging.WARNING, fmt="%(message)s")  # type: ignore[no-untyped-call]
+    with capture as log:
+        try:
+            sent = bool(sender.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT))
+        except Exception as exc:  # a plugin's own failure: this channel failed, the others are still tried
+            return one_line(f"{type(exc).__name__}: {exc}")
+        said = log.getvalue() if hasattr(log, "getvalue") else ""
+    if sent:
+        return None
+    lines = [line for line in str(said).splitlines() if line.strip()]
+    return one_line(lines[0]).rstrip(".") if lines else "it was not accepted"

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """The schema this release writes; each Alembic revision ``000N`` leaves a book at version N."""
 
 
@@ -201,9 +201,22 @@ class SentReport(SQLModel, table=True):
 
 
 class SentItem(SQLModel, table=True):
-    """A promise in a sent report and the section it was in (``overdue`` or ``due``): for ``--only-new``."""
+    """A promise in a sent report and the section it was in (``overdue``, ``due_soon``, ``due`` or
+    ``escalate``) with its due at the time (``None`` before schema 3): for ``--only-new``."""
 
     __tablename__ = "sent_item"
     report_id: int = Field(foreign_key="sent_report.id", primary_key=True)
     promise_id: int = Field(foreign_key="promise.id", primary_key=True, index=True)
     section: str = Field(max_length=8)
+    due: datetime | None = moment(default=None)
+
+
+class SentTo(SQLModel, table=True):
+    """One recipient of a sent report: the sent-log per recipient, so ``--only-new`` is per recipient.
+
+    ``recipient`` is a mail address in lower case, or ``url:`` and a digest of an apprise URL (a URL
+    may hold a token, which the book does not keep)."""
+
+    __tablename__ = "sent_to"
+    report_id: int = Field(foreign_key="sent_report.id", primary_key=True)
+    recipient: str = Field(primary_key=True, max_length=320)

@@ -187,6 +187,7 @@ class JsonRenderer:
             {
                 "as_of": iso(report.as_of, self.tz),
                 "overdue": [promise_dict(p, self.tz) for p in report.overdue],
+                "due_soon": [promise_dict(p, self.tz) for p in report.due_soon],
                 "due": [promise_dict(p, self.tz) for p in report.due],
             }
         )
@@ -230,7 +231,7 @@ class CsvRenderer:
         self.promise("show", p)
 
     def due(self, report: DueReport) -> None:
-        self.promises([*report.overdue, *report.due], empty="")
+        self.promises([*report.overdue, *report.due_soon, *report.due], empty="")
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         self._write([customer_dict(c, self.tz) for c in customers], CUSTOMER_FIELDS)
@@ -691,13 +692,16 @@ class TableRenderer:
         """The morning list: overdue first, then due in the window; one line when there is nothing."""
         tz = self.tz
         until = Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz))
-        if not report.overdue and not report.due:
+        if not report.overdue and not report.due_soon and not report.due:
             self.console.print(words.nothing_due(until, tz, report.as_of))
             return
         grids: list[Grid | list[Line]] = []
         if report.overdue:
             title = words.overdue_title(len(report.overdue))
             grids.append(promise_table(report.overdue, tz, report.as_of, title=title))
+        if report.due_soon:
+            title = words.due_soon_title(len(report.due_soon))
+            grids.append(promise_table(report.due_soon, tz, report.as_of, title=title))
         if report.due:
             title = words.due_title(until, tz, report.as_of, len(report.due))
             grids.append(promise_table(report.due, tz, report.as_of, title=title))

@@ -9,7 +9,7 @@ option types without paying for the core at start-up.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,7 @@ class EventKind(StrEnum):
     customer_updated = "customer_updated"
     customer_renamed = "customer_renamed"
     customers_merged = "customers_merged"
+    contact = "contact"
 
 
 #: What ``pk undo`` refuses to reverse: an erasure is for good, and a message once sent cannot be unsent.
@@ -230,10 +231,15 @@ class ChangeView:
 
 @dataclass(frozen=True, slots=True)
 class DueReport:
+    """The morning list: overdue, due soon (within ``[policy] warn_before``, up to ``soon_until``), and
+    due up to ``until``; a promise is in one section only."""
+
     as_of: datetime
     until: datetime
     overdue: list[PromiseView]
     due: list[PromiseView]
+    due_soon: list[PromiseView] = field(default_factory=list)
+    soon_until: datetime | None = None
 
 
 PROMISE_FIELDS = (

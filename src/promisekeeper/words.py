@@ -270,6 +270,9 @@ def _noted(text: str, note: Any) -> str:
     return f"{text} ({note})" if note else text
 
 
+_SECTION_WORDS = {"overdue": "as overdue", "due_soon": "as due soon", "escalate": "as an escalation"}
+
+
 def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str | None = None) -> str:
     """The English sentence of a history event, made from its fields in the shop's zone.
 
@@ -307,7 +310,7 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
     if kind == EventKind.notice_drafted:
         return "a notice to the customer was drafted"
     if kind == EventKind.notified:
-        section = "as overdue" if d.get("section") == "overdue" else "as due today"
+        section = _SECTION_WORDS.get(str(d.get("section")), "as due today")
         return f"mailed to {', '.join(d.get('recipients') or ())} {section}"
     if kind == EventKind.forgotten:
         return "the customer's name and contact details were erased"
@@ -331,6 +334,8 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return f'"{source.get("name") or FORGOTTEN_NAME}" merged into this customer'
     if kind == EventKind.customer_added:
         return "customer added"
+    if kind == EventKind.contact:
+        return contact_text(d, customer)
     if kind == EventKind.customer_updated:
         return "details changed: " + ", ".join(d.get("changes") or {})
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
@@ -499,6 +504,7 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customers_merged: "merged two customers",
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
+    EventKind.contact: "contact logged, reply",
 }
 
 
@@ -759,4 +765,99 @@ def log_still_open(target: str) -> str:
     return (
         f"The customer is forgotten, but another program keeps {target} open, so its write-ahead log may "
         "still hold their details until that program closes the book."
+    )
+
+
+# --- service levels ----------------------------------------------------------------------------------
+
+_UNIT_WORDS = {
+    "min": ("minute", "minutes"),
+    "h": ("hour", "hours"),
+    "d": ("day", "days"),
+    "w": ("week", "weeks"),
+    "bd": ("working day", "working days"),
+    "bh": ("business hour", "business hours"),
+}
+
+
+def duration_words(text: str) -> str:
+    """A DURATION as said in a sentence: ``1bd`` → ``one working day``, ``8bh`` → ``8 business hours``;
+    any other form as it was written."""
+    from promisekeeper.when import relative_parts
+
+    parts = relative_parts(text)
+    if parts is None:
+        return text.strip()
+    n, unit = parts
+    one, many = _UNIT_WORDS[unit]
+    return f"one {one}" if n == 1 else f"{n} {many}"
+
+
+def report_subject(shop: str, overdue: int, due_soon: int, due: int, *, only_new: bool = False) -> str:
+    """The morning report's subject: ``mail_subject``'s counts, with ``2 due soon`` when any are."""
+    if not due_soon:
+        return mail_subject(shop, overdue, due, only_new=only_new)
+    if only_new:
+        return f"{shop}: {overdue} newly overdue, {due_soon} due soon"
+    return f"{shop}: {overdue} overdue, {due_soon} due soon, {due} due today"
+
+
+def report_intro(as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None, soon: bool) -> str:
+    """``mail_intro``, naming the "due soon" section when the report has one."""
+    said = mail_intro(as_of, tz, only_new=only_new, since=since)
+    if not soon:
+        return said
+    if not only_new:
+        return said.replace(", then those due today.", ", then those due soon, then those due today.")
+    return said.removesuffix(".") + ", and the promises due soon that were not yet reported."
+
+
+def due_soon_title(count: int) -> str:
+    """The heading of the promises due within ``[policy] warn_before``: ``Due soon: 2``."""
+    return f"Due soon: {count}"
+
+
+def escalation_title(count: int, after: str) -> str:
+    """``Overdue more than one working day: 3`` (``after`` is ``[policy] escalate_after``)."""
+    return f"Overdue more than {duration_words(after)}: {count}"
+
+
+def escalation_subject(shop: str, count: int, after: str) -> str:
+    """``Trailhead Outfitters: 3 overdue more than one working day`` (counts only, as every subject)."""
+    return f"{shop}: {count} overdue more than {duration_words(after)}"
+
+
+def escalation_intro(as_of: datetime, tz: ZoneInfo, after: str) -> str:
+    at = f"As of {describe_moment(as_of, tz)} ({tz.key})"
+    return f"{at}: the promises overdue more than {duration_words(after)}, most overdue first."
+
+
+_VIA_WORDS = {"phone": "a phone call", "email": "an email", "visit": "a visit", "other": "a contact"}
+
+
+def contact_logged(customer: str, via: str, about: str, reply_id: int | None) -> str:
+    """The confirmation of ``pk contact``: ``Logged a phone call from Anna Smith about "the repair".``"""
+    reply = "" if reply_id is not None else "; no reply promised"
+    return f'Logged {_VIA_WORDS.get(via, "a contact")} from {customer} about "{about}"{reply}.'
+
+
+def contact_text(data: Mapping[str, Any], customer: str | None) -> str:
+    """The history line of a ``contact`` event."""
+    who = f" from {customer}" if customer else ""
+    reply = f"; reply promised as #{data['reply_id']}" if data.get("reply_id") else "; no reply promised"
+    return f'{_VIA_WORDS.get(str(data.get("via")), "a contact")}{who} about "{data.get("about")}"{reply}'
+
+
+def no_policy_for(kind: str, option: str) -> str:
+    """Why a reply or callback has no due: neither ``option`` nor a time in ``[policy]``."""
+    return (
+        f"A {kind} needs a time: give {option} WHEN (e.g. {option} 'today 16:00'), or set {kind} in the "
+        f'[policy] section of the config (e.g. {kind} = "24bh").'
+    )
+
+
+def policy_unreadable(key: str, text: str, problem: str) -> str:
+    return (
+        f"policy.{key} = {text!r} in the config file cannot be used ({problem.rstrip('.')}); "
+        "use e.g. 24bh, 4h or 2bd."
     )

@@ -69,7 +69,7 @@ class State:
 
             s = self.settings
             now = s.pinned_now or datetime.now(UTC)
-            self._clock = Clock(now=now, tz=s.tz, date_order=s.date_order, country=s.country)
+            self._clock = Clock(now=now, tz=s.tz, date_order=s.date_order, country=s.country, hours=s.hours)
         return self._clock
 
     @property

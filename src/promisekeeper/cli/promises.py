@@ -128,6 +128,10 @@ def add(
     from promisekeeper import store
 
     st = state(ctx)
+    if due is None and kind in (Kind.reply, Kind.callback):
+        from promisekeeper.cli.policy import policy_due
+
+        due = policy_due(st, kind)  # a reply or callback without --due: the [policy]'s time, if set
     if what is None or due is None:
         from promisekeeper.cli.ask import ask_for_promise
 

@@ -40,8 +40,11 @@ def due(
 
     st = state(ctx)
     until = parse_within(within, st.clock) if within is not None else None
+    from promisekeeper.cli.policy import soon_until
+
+    soon = soon_until(st)  # [policy] warn_before: the "Due soon" section
     with st.session(write=False) as session:
-        report = store.due_report(session, clock=st.clock, until=until, staff=staff)
+        report = store.due_report(session, clock=st.clock, until=until, staff=staff, soon_until=soon)
     st.renderer(fmt, as_json).due(report)
     if fail_on_overdue and report.overdue:
         raise typer.Exit(1)

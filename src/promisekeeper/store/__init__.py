@@ -31,6 +31,7 @@ from promisekeeper.store.bulk import (
     write_csv_rows,
     write_json_tables,
 )
+from promisekeeper.store.contacts import log_contact
 from promisekeeper.store.customers import (
     Forgotten,
     add_customer,
@@ -68,7 +69,13 @@ from promisekeeper.store.queries import (
     open_promises,
     staff_names,
 )
-from promisekeeper.store.sentlog import last_sent_at, newly_overdue_report, record_sent
+from promisekeeper.store.sentlog import (
+    escalation_report,
+    last_sent_at,
+    newly_overdue_report,
+    recipient_key,
+    record_sent,
+)
 from promisekeeper.store.stats import stats
 
 __all__ = [
@@ -100,6 +107,7 @@ __all__ = [
     "delivered_at",
     "done",
     "due_report",
+    "escalation_report",
     "export_sections",
     "forget_customer",
     "forget_preview",
@@ -108,11 +116,13 @@ __all__ = [
     "last_sent_at",
     "latest_remedy",
     "list_promises",
+    "log_contact",
     "new_csv_customers",
     "newly_overdue_report",
     "open_promises",
     "optional_text",
     "prepare_csv_row",
+    "recipient_key",
     "record_backup",
     "record_notice",
     "record_sent",

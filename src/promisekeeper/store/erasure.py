@@ -37,6 +37,7 @@ SCRUBBED: dict[str, tuple[str, ...]] = {
     "event": ("data",),  # every string inside, at any depth, but the keys in EXEMPT_DATA_KEYS
     "customer": ("note",),  # other customers' notes; the forgotten customer's own note is erased
     "sent_report": ("recipients", "subject"),
+    "sent_to": ("recipient",),
 }
 """The text columns in which mentions are replaced, table by table."""
 

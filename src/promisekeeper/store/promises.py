@@ -117,7 +117,7 @@ def _create_followups(
 ) -> tuple[tuple[int, Due], ...]:
     assert parent.id is not None
     created: list[tuple[int, Due]] = []
-    base = Clock(now=at, tz=clock.tz, date_order=clock.date_order, country=clock.country)
+    base = replace(clock, now=at)
     customer = session.get(Customer, parent.customer_id) if parent.customer_id else None
     for offset in followup_after:
         # A check-in is made on a working day: one that lands on a weekend or holiday moves on.

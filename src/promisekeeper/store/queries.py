@@ -230,19 +230,43 @@ def iter_promises(
 
 
 def due_report(
-    session: Session, *, clock: Clock, until: datetime | None = None, staff: str | None = None
+    session: Session,
+    *,
+    clock: Clock,
+    until: datetime | None = None,
+    staff: str | None = None,
+    soon_until: datetime | None = None,
 ) -> DueReport:
-    """The morning list: overdue (most overdue first), then due up to ``until`` (default: end of today)."""
+    """The morning list: overdue (most overdue first), then due soon (up to ``soon_until``, the end of
+    ``[policy] warn_before``; none without it), then the rest due up to ``until`` (default: end of today)."""
     until = until or end_of_day(clock.today, clock.tz)
     base = select(Promise).where(Promise.state == State.active)
     if staff is not None:
         base = base.where(_staff_is(staff))
     order = (col(Promise.due), col(Promise.id))
     overdue = session.exec(base.where(col(Promise.due) < clock.now).order_by(*order)).all()
+    soon = (
+        session.exec(
+            base.where(col(Promise.due) >= clock.now, col(Promise.due) <= soon_until).order_by(*order)
+        ).all()
+        if soon_until is not None
+        else []
+    )
+    after = soon_until if soon_until is not None and soon_until >= clock.now else None
     due = session.exec(
-        base.where(col(Promise.due) >= clock.now, col(Promise.due) <= until).order_by(*order)
+        base.where(
+            col(Promise.due) > after if after is not None else col(Promise.due) >= clock.now,
+            col(Promise.due) <= until,
+        ).order_by(*order)
     ).all()
-    return DueReport(clock.now, until, views(session, overdue, clock), views(session, due, clock))
+    return DueReport(
+        clock.now,
+        until,
+        views(session, overdue, clock),
+        views(session, due, clock),
+        due_soon=views(session, soon, clock),
+        soon_until=soon_until,
+    )
 
 
 def check(
