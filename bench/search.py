@@ -43,14 +43,15 @@ def commands() -> dict[str, tuple[list[str], dict[str, str]]]:
         "Tab: pk promise list -c Ann<Tab>": tab("pk promise list -c Ann"),
         "Tab: pk due --staff <Tab>": tab("pk due --staff "),
         "Tab: pk promise list --st<Tab>": tab("pk promise list --st"),
-        "pk find smith": ([PK, "find", "smith", "--json"], {}),
-        "pk find 'boots 38' (few rows)": ([PK, "find", "boots 38"], {}),
-        "pk find muller (none)": ([PK, "find", "muller"], {}),
-        "pk promise list --search boots --status open": (
-            [PK, "promise", "list", "--search", "boots", "--status", "open"],
+        "pk find muller (nothing found: the scan alone)": ([PK, "find", "muller"], {}),
+        "pk find 'anna smith' --status open": ([PK, "find", "anna smith", "--status", "open"], {}),
+        "pk find 'boots 38' --status open": ([PK, "find", "boots 38", "--status", "open"], {}),
+        "pk find 10°c --due-after today": ([PK, "find", "10°c", "--due-after", "today"], {}),
+        "pk promise list -c anna --status open": (
+            [PK, "promise", "list", "-c", "anna", "--status", "open"],
             {},
         ),
-        "pk promise list -c anna (part of a name)": ([PK, "promise", "list", "-c", "anna", "--json"], {}),
+        "pk due (for comparison)": ([PK, "due"], {}),
     }
 
 

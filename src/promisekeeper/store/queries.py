@@ -3,6 +3,7 @@ views; the text search is a scan in Python of the rows the other filters leave (
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -25,12 +26,22 @@ def _staff_is(staff: str) -> sa.ColumnElement[bool]:
     return sa.func.lower(col(Promise.staff)) == staff.strip().lower()
 
 
+#: Combining marks (accents, umlauts, cedillas, …) of the Latin, Greek and Cyrillic scripts, as NFKD
+#: leaves them after their letter.
+_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+
+
+def _plain(text: str) -> str:
+    """``text`` case-folded with its accents dropped (``Müller`` → ``müller`` → ``muller``)."""
+    if not text.isascii():
+        text = _MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return text.casefold()
+
+
 def fold(text: str) -> str:
     """Text as a search compares it: accents dropped, case folded, runs of white space as one space
     (``Müller`` → ``muller``, ``STRAẞE`` → ``strasse``). The same on every engine, since Python does it."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return " ".join(text.casefold().split())
+    return " ".join(_plain(text).split())
 
 
 #: More customers than this matching a partial ``--customer`` are filtered in Python, not in an SQL
@@ -67,13 +78,6 @@ def search_words(text: str) -> tuple[str, ...]:
     return words
 
 
-def _plain(text: str) -> str:
-    """``fold`` without collapsing white space: enough to find a word (which holds none) in ``text``."""
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return text.casefold()
-
-
 def _like(value: Any, word: str, *, sqlite: bool) -> sa.ColumnElement[bool]:
     """``value`` holds ``word`` ignoring the case of ASCII letters (SQLite's LIKE; PostgreSQL's ILIKE)."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -87,22 +91,29 @@ def _not_ascii(value: Any, *, sqlite: bool) -> sa.ColumnElement[bool]:
     return size != sa.func.length(value)
 
 
-def _may_hold(text: sa.ColumnElement[str], word: str, *, sqlite: bool) -> sa.ColumnElement[bool]:
-    """A filter the database applies before Python folds anything: every promise whose text, customer or
-    tags may hold ``word``, and a few more. Plain ASCII text holds it exactly when LIKE says so (folding
-    ASCII is lower-casing); text with any other character is left for Python to decide."""
-    names = sa.select(col(Customer.id)).where(
-        sa.or_(_like(col(Customer.name), word, sqlite=sqlite), _not_ascii(col(Customer.name), sqlite=sqlite))
-    )
-    tagged = sa.select(col(Tag.promise_id)).where(
-        sa.or_(_like(col(Tag.tag), word, sqlite=sqlite), _not_ascii(col(Tag.tag), sqlite=sqlite))
-    )
-    return sa.or_(
-        _like(text, word, sqlite=sqlite),
-        _not_ascii(text, sqlite=sqlite),
-        col(Promise.customer_id).in_(names),
-        col(Promise.id).in_(tagged),
-    )
+def _may_hold(words: Sequence[str], *, sqlite: bool) -> sa.ColumnElement[bool]:
+    """A filter the database applies before Python folds anything: every promise whose texts, customer
+    or tags may hold every word, and a few more. Plain ASCII text holds a word exactly when LIKE says so
+    (folding ASCII is lower-casing); a promise with any other character in its what, staff or note is
+    left for Python to decide. Column by column, since joining them costs the database more than this."""
+    texts = (col(Promise.what), col(Promise.staff), col(Promise.note))
+
+    def somewhere(word: str) -> sa.ColumnElement[bool]:
+        names = sa.select(col(Customer.id)).where(
+            sa.or_(
+                _like(col(Customer.name), word, sqlite=sqlite), _not_ascii(col(Customer.name), sqlite=sqlite)
+            )
+        )
+        tagged = sa.select(col(Tag.promise_id)).where(
+            sa.or_(_like(col(Tag.tag), word, sqlite=sqlite), _not_ascii(col(Tag.tag), sqlite=sqlite))
+        )
+        return sa.or_(
+            *(_like(t, word, sqlite=sqlite) for t in texts),
+            col(Promise.customer_id).in_(names),
+            col(Promise.id).in_(tagged),
+        )
+
+    return sa.or_(*(_not_ascii(t, sqlite=sqlite) for t in texts), sa.and_(*(somewhere(w) for w in words)))
 
 
 def _scan(
@@ -113,8 +124,8 @@ def _scan(
     customers: set[int] | None,
 ) -> list[int]:
     """The ids of the promises matching ``where`` whose folded what, customer, staff, note and tags hold
-    every word. A bounded scan: only the rows the SQL filters leave, only the text columns (joined by
-    the database into one string a row), streamed; each customer's name and each tag is folded once."""
+    every word. A bounded scan: only the rows the SQL filters (and ``_may_hold``) leave, only their text
+    columns, streamed; each customer's name and each tag is folded once."""
     names: dict[int, str] = {}
     tags: dict[int, str] = {}
     if words:
@@ -124,23 +135,16 @@ def _scan(
         names = {row[0]: _plain(row[1]) for row in rows}
         for pid, tag in session.execute(sa.select(col(Tag.promise_id), col(Tag.tag))):
             tags[pid] = f"{tags.get(pid, '')}\n{_plain(tag)}"
-    text = (
-        col(Promise.what)
-        + "\n"
-        + sa.func.coalesce(col(Promise.staff), "")
-        + "\n"
-        + sa.func.coalesce(col(Promise.note), "")
-    )
     sqlite = session.get_bind().dialect.name == "sqlite"
-    narrow = sa.select(col(Promise.id), col(Promise.customer_id), text).where(
-        *where, *(_may_hold(text, w, sqlite=sqlite) for w in words)
-    )
+    narrow = sa.select(
+        col(Promise.id), col(Promise.customer_id), col(Promise.what), col(Promise.staff), col(Promise.note)
+    ).where(*where, *([_may_hold(words, sqlite=sqlite)] if words else []))
     found = []
-    for pid, cid, typed in session.connection().execute(narrow.execution_options(yield_per=5000)):
+    for pid, cid, what, staff, note in session.connection().execute(narrow.execution_options(yield_per=5000)):
         if customers is not None and cid not in customers:
             continue
         if words:
-            haystack = _plain(typed)
+            haystack = _plain(f"{what}\n{staff or ''}\n{note or ''}")
             if cid in names:
                 haystack += "\n" + names[cid]
             if pid in tags:
