@@ -504,7 +504,7 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customers_merged: "merged two customers",
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
-    EventKind.contact: "contact logged, reply",
+    EventKind.contact: "contact logged",
 }
 
 
