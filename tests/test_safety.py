@@ -550,3 +550,50 @@ def test_a_book_whose_file_and_folder_are_read_only_is_read(tmp_path: Path) -> N
     assert write.returncode == 4, write.stderr
     assert write.stderr.startswith(f"pk: The database {db} is not writable")
     assert sorted(p.name for p in folder.iterdir()) == ["p.db"]
+
+
+@pytest.mark.parametrize(("answer", "replaced"), [(b"y\n", True), (b"n\n", False), (b"\n", False)])
+def test_backup_onto_an_existing_file_asks_on_a_terminal(
+    tmp_path: Path, answer: bytes, replaced: bool
+) -> None:
+    assert pk(tmp_path, "promise", "add", "Boots", "-d", "tue").returncode == 0
+    dest = tmp_path / "copy.db"
+    dest.write_text("last week's backup")
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [str(PK), "db", "backup", str(dest)],
+        env=environment(tmp_path),
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    while b"[y/N]" not in shown:
+        chunk = os.read(controller, 1024)
+        assert chunk, shown
+        shown += chunk
+    os.write(controller, answer)
+    out, _ = proc.communicate(timeout=60)
+    while True:
+        try:
+            chunk = os.read(controller, 1024)
+        except OSError:  # the terminal's other end is closed: pk has finished
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(controller)
+    screen = shown.decode().replace("\r\n", "\n")
+    assert f"{dest} exists already. Replace it with this backup? [y/N]" in screen
+    if replaced:
+        assert proc.returncode == 0, screen
+        assert out.decode().startswith("Backed up ")
+        assert rows(dest, "promise") == 1
+    else:
+        assert proc.returncode == 2, screen
+        assert screen.endswith(
+            f"pk: {dest} was kept; nothing was written (--force replaces it without asking).\n"
+        )
+        assert dest.read_text() == "last week's backup"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

@@ -13,6 +13,7 @@ import errno
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -70,7 +71,7 @@ def read_only(path: Path) -> bool:
 
     ``os.access`` also answers for root on a read-only mount (EROFS), where file modes alone would not.
     """
-    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+    return os.path.exists(path) and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _prepare_sqlite_file(path: Path) -> None:
@@ -83,7 +84,7 @@ def _prepare_sqlite_file(path: Path) -> None:
         pass
     except OSError as exc:
         raise StorageError(f"Cannot create the database {path}: {exc.strerror}.") from exc
-    if path.is_dir():
+    if os.path.isdir(path):
         raise StorageError(f"The database path {path} is a directory; give a file name.")
 
 
@@ -108,7 +109,7 @@ def _read_only_uri(path: Path) -> str:
     from urllib.parse import quote
 
     wal = path.with_name(path.name + "-wal")
-    return f"file:{quote(str(path.absolute()))}?{'mode=ro' if wal.exists() else 'immutable=1'}"
+    return f"file:{quote(str(path.absolute()))}?{'mode=ro' if os.path.exists(wal) else 'immutable=1'}"
 
 
 def _lower(value: object) -> object:
@@ -180,7 +181,7 @@ def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
                 f"No driver for {url.drivername}; install it (pip install 'promisekeeper[postgres]')."
             ) from exc
     path = Path(target).expanduser()
-    if read_only(path) and not path.is_dir():
+    if read_only(path) and not os.path.isdir(path):
         engine = sa.create_engine(
             "sqlite://",
             poolclass=sa.pool.NullPool,
@@ -336,7 +337,7 @@ def backup_sqlite(source: Path, dest: Path, busy_ms: int = BUSY_TIMEOUT_MS) -> N
     from promisekeeper import files
 
     target = files.resolve(dest)
-    if files.is_stdout(dest) and os.isatty(1):
+    if files.is_stdout(dest) and sys.stdout.isatty():
         raise BadInput("A backup is a binary file; send it into a file or a pipe (pk db backup - > copy.db).")
     try:
         with closing(_open_source(source, busy_ms)) as src:

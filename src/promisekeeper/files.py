@@ -20,6 +20,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -218,8 +219,16 @@ def replacing(target: Target) -> Iterator[Part]:
 @contextmanager
 def streaming(target: Target) -> Iterator[IO[bytes]]:
     """The device or FIFO opened for writing as it is (a FIFO waits here for its reader)."""
+    if is_stdout(target.real):
+        sys.stdout.flush()
+        try:
+            yield sys.stdout.buffer
+            sys.stdout.buffer.flush()
+        except OSError as exc:
+            raise write_error(exc, target.named) from exc
+        return
     try:
-        fd = os.dup(1) if is_stdout(target.real) else os.open(target.real, os.O_WRONLY | os.O_CLOEXEC)
+        fd = os.open(target.real, os.O_WRONLY | os.O_CLOEXEC)
     except OSError as exc:
         raise write_error(exc, target.named) from exc
     try:

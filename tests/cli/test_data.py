@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -434,3 +435,100 @@ def test_a_newer_database_is_refused_by_upgrade_too(pk: Pk, cli_env: dict[str, s
         f"pk: The database {cli_env['PK_DB']} was written by a newer promisekeeper "
         f"(schema {NEXT + 1}, this one knows {NOW_AT}); upgrade pk.\n"
     )
+
+
+# --- files pk writes: written, never swapped for another file --------------------------------------------
+
+
+def reader(path: Path) -> tuple[threading.Thread, list[bytes]]:
+    """A thread that reads a FIFO to its end, as a program at the other end of it would."""
+    got: list[bytes] = []
+    thread = threading.Thread(target=lambda: got.append(path.read_bytes()), daemon=True)
+    thread.start()
+    return thread, got
+
+
+def test_export_through_a_symlink_writes_its_target_and_keeps_the_link(pk: Pk, tmp_path: Path) -> None:
+    """Before, the link was replaced by a regular file and its target was left as it was."""
+    pk("promise", "add", "Boots", "-c", "Anna", "-d", "tue")
+    real = tmp_path / "share" / "promises.csv"
+    real.parent.mkdir()
+    real.write_text("old")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    result = pk("export", "-o", str(link))
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink()
+    assert "Boots" in real.read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o600
+    assert sorted(os.listdir(real.parent)) == ["promises.csv"]
+
+
+def test_export_into_a_fifo_streams_to_its_reader_and_keeps_the_fifo(pk: Pk, tmp_path: Path) -> None:
+    """Before, the FIFO was replaced by a regular file and its reader waited forever."""
+    pk("promise", "add", "Boots", "-c", "Anna", "-d", "tue")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    thread, got = reader(fifo)
+    result = pk("export", "--format", "csv", "-o", str(fifo))
+    thread.join(timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert got[0].decode().splitlines()[0].startswith("id,")
+    assert "Boots" in got[0].decode()
+
+
+def test_export_to_dash_is_standard_output(pk: Pk, tmp_path: Path) -> None:
+    pk("promise", "add", "Boots", "-d", "tue")
+    result = pk("export", "--format", "csv", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert "Boots" in result.stdout
+    assert not (Path.cwd() / "-").exists()
+
+
+@pytest.mark.sqlite_only
+def test_backup_into_a_fifo_and_through_a_symlink(pk: Pk, tmp_path: Path, cli_env: dict[str, str]) -> None:
+    pk("promise", "add", "Boots", "-d", "tue")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    thread, got = reader(fifo)
+    assert pk("db", "backup", str(fifo)).exit_code == 0
+    thread.join(timeout=60)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    received = tmp_path / "received.db"
+    received.write_bytes(got[0])
+    assert count({}, "promise", str(received)) == 1
+    link = tmp_path / "latest.db"
+    link.symlink_to(tmp_path / "real.db")
+    assert pk("db", "backup", str(link)).exit_code == 0
+    assert link.is_symlink()
+    assert count({}, "promise", str(tmp_path / "real.db")) == 1
+    assert stat.S_IMODE((tmp_path / "real.db").stat().st_mode) == 0o600
+
+
+@pytest.mark.sqlite_only
+def test_backup_onto_an_existing_file_needs_force_without_a_terminal(
+    pk: Pk, tmp_path: Path, cli_env: dict[str, str]
+) -> None:
+    pk("promise", "add", "Boots", "-d", "tue")
+    dest = tmp_path / "copy.db"
+    dest.write_text("last week's backup")
+    result = pk("db", "backup", str(dest))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"pk: {dest} exists already; give --force to replace it (there is no terminal to ask).\n"
+    )
+    assert dest.read_text() == "last week's backup"
+    forced = pk("db", "backup", "--force", str(dest))
+    assert forced.exit_code == 0, forced.stderr
+    assert count({}, "promise", str(dest)) == 1
+    assert not [name for name in os.listdir(tmp_path) if name.endswith(".part")]
+
+
+@pytest.mark.sqlite_only
+def test_backup_to_dash_is_standard_output(pk: Pk, tmp_path: Path) -> None:
+    pk("promise", "add", "Boots", "-d", "tue")
+    result = pk("db", "backup", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes.startswith(b"SQLite format 3\x00")
+    assert result.stderr.startswith("Backed up ")

@@ -3,6 +3,7 @@ with an exit code from the reference's table, never a traceback."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
@@ -169,3 +170,129 @@ def test_an_id_beyond_64_bits_is_not_found(shop: Pk) -> None:
         result = shop(*args)
         assert result.exit_code == 3, result.stderr
         assert result.stderr.startswith("pk: There is no promise #")
+
+
+# --- what a shell or a file system can hand pk (issue 11) ---------------------------------------------
+
+# ``PK_FUZZ_EXAMPLES`` raises the number of examples for a longer run outside the suite, e.g.
+# ``PK_FUZZ_EXAMPLES=2000 PK_FUZZ_LOG=codes.txt pytest tests/cli/test_fuzz.py -k hostile``.
+HOSTILE = settings(FUZZ, max_examples=int(os.environ.get("PK_FUZZ_EXAMPLES", "150")))
+LOG = os.environ.get("PK_FUZZ_LOG")  # a file that gets each invocation's exit code
+
+#: Arguments as Python sees bytes that are not UTF-8 (``surrogateescape``, as ``sys.argv`` holds them).
+not_utf8 = (
+    st.binary(min_size=1, max_size=8)
+    .map(lambda b: os.fsdecode(b"\xff" + b))
+    .filter(lambda s: s != s.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+)
+controls = st.text(
+    alphabet=st.characters(max_codepoint=0x9F) | st.sampled_from("\u202e\u2066\u200f"), max_size=12
+)
+long_names = st.integers(min_value=200, max_value=400).map(lambda n: "n" * n)
+hostile_text = st.one_of(
+    anything, not_utf8, controls, long_names, st.sampled_from(["\x1b[2J", "=1+1", "-", "--"])
+)
+#: File names inside the example's own folder, where ``afile`` is a file, ``ro`` a read-only folder,
+#: ``link`` a symlink to ``afile`` and ``dangling`` a symlink to nothing (never a device or a FIFO).
+names = st.one_of(
+    st.sampled_from(
+        [
+            "out.json",
+            "out.csv",
+            "out.ics",
+            "afile",
+            "afile/x.db",
+            "ro/x.json",
+            "link",
+            "dangling",
+            "ro",
+            "nowhere/x.db",
+            ".",
+            "..",
+            "",
+            "-",
+            "x" * 300,
+            "é" * 130,
+            "p.db",
+            "p.db-wal",
+            "a\nb",
+            "a\x00b",
+        ]
+    ),
+    st.text(alphabet=st.characters(blacklist_characters="/\x00"), min_size=1, max_size=20),
+    not_utf8,
+)
+
+
+def hostile_commands(folder: Path) -> st.SearchStrategy[tuple[list[str], dict[str, str]]]:
+    """A command, and the environment it runs in (``PK_DB`` may name a missing, odd or foreign book)."""
+
+    def at(name: str) -> str:
+        return name if name in ("-", "") else str(folder / name)
+
+    paths = names.map(at)
+    dbs: st.SearchStrategy[dict[str, str]] = st.one_of(
+        st.just({}),
+        st.sampled_from(["missing/p.db", "afile/p.db", "ro", "afile", "link", "x" * 300]).map(
+            lambda n: {"PK_DB": str(folder / n)}
+        ),
+        st.sampled_from(
+            [
+                "postgresql+psycopg://u@127.0.0.1:abc/db",
+                "postgresql+psycopg://u@[::1/db",
+                "nosuch://x",
+                "sqlite:///",
+            ]
+        ).map(lambda u: {"PK_DB": u}),
+    )
+    opt = st.tuples
+    commands = st.one_of(
+        opt(hostile_text, hostile_text, hostile_text).map(
+            lambda a: ["promise", "add", a[0], "-c", a[1], "-d", "tue", "--note", a[2]]
+        ),
+        opt(hostile_text, hostile_text, hostile_text).map(
+            lambda a: ["customer", "add", a[0], "--email", a[1], "--phone", a[2]]
+        ),
+        hostile_text.map(lambda a: ["customer", "show", a]),
+        hostile_text.map(lambda a: ["promise", "list", "--customer", a]),
+        opt(hostile_text, hostile_text).map(lambda a: ["deliver", "1", "--what", a[0], "--note", a[1]]),
+        opt(st.sampled_from(["json", "csv", "ics"]), paths).map(lambda a: ["export", "-f", a[0], "-o", a[1]]),
+        paths.map(lambda p: ["export", "-o", p]),
+        opt(paths, st.booleans()).map(lambda a: ["db", "backup", a[0], *(["--force"] if a[1] else [])]),
+        paths.map(lambda p: ["import", p, "--dry-run"]),
+        paths.map(lambda p: ["db", "copy", str(folder / "p.db"), p]),
+        st.sampled_from(
+            [["due"], ["check"], ["stats"], ["db", "upgrade"], ["db", "path"], ["promise", "show", "1"]]
+        ),
+    )
+    return opt(commands, dbs).map(lambda a: (a[0], a[1]))
+
+
+def furnish(folder: Path) -> None:
+    """The odd things the generated paths name."""
+    (folder / "afile").write_text("not a folder, not a book\n")
+    (folder / "ro").mkdir()
+    (folder / "link").symlink_to(folder / "afile")
+    (folder / "dangling").symlink_to(folder / "nothing-here")
+    (folder / "ro").chmod(0o555)
+
+
+@pytest.mark.slow
+@HOSTILE
+@given(data=st.data())
+def test_hostile_arguments_paths_and_books_get_an_answer_or_one_sentence(
+    stocked_db: Path, data: st.DataObject
+) -> None:
+    with fresh_shop(stocked_db) as (shop, folder):
+        furnish(folder)
+        try:
+            args, env = data.draw(hostile_commands(folder))
+            result = shop(*args, env=env)
+            if LOG:  # the longer run's tally: one exit code a line
+                with open(LOG, "a", encoding="utf-8") as fh:
+                    fh.write(f"{result.exit_code}\n")
+            assert_answered(result, args)
+            leftovers = [p.name for p in folder.rglob("*.part")]
+            assert leftovers == [], (args, leftovers)
+        finally:
+            (folder / "ro").chmod(0o755)

@@ -79,7 +79,8 @@ def _escaped(text: str) -> str:
 
 
 def _check_utf8(args: Sequence[str]) -> None:
-    """An argument that is not valid UTF-8 is bad input (exit 2), before any command sees it."""
+    """An argument that is not valid UTF-8 is bad input (exit 2), before any command sees it; so is a NUL,
+    which no shell can pass but a program calling pk can (and no file name can hold)."""
     for n, arg in enumerate(args, 1):
         try:
             arg.encode("utf-8")
@@ -88,10 +89,15 @@ def _check_utf8(args: Sequence[str]) -> None:
                 f"Argument {n} ('{_escaped(arg)}') is not valid UTF-8 text; "
                 "type it again, or set the terminal to UTF-8."
             ) from None
+        if "\x00" in arg:
+            raise BadInput(f"Argument {n} ('{_escaped(arg)}') holds a NUL character; leave it out.")
 
 
 def _fail(message: str, code: int) -> None:
-    sys.stderr.write(f"pk: {message}\n")
+    """The one line: a file name or value quoted in ``message`` cannot break it or reach the terminal raw."""
+    from promisekeeper.text import visible
+
+    sys.stderr.write(f"pk: {visible(message)}\n")
     sys.stderr.flush()
     sys.exit(code)
 

@@ -237,22 +237,21 @@ def import_(
 
 
 def _may_replace(dest: Path) -> None:
-    """Going on means replacing ``dest``: asked on a terminal; without one, exit 2 (``--force`` skips)."""
-    import click
+    """Going on means replacing ``dest``: asked on a terminal; without one, exit 2 (``--force`` skips).
 
+    The question and its answer stay on the terminal (stderr and stdin): stdout carries only the result.
+    """
     from promisekeeper import files
     from promisekeeper.errors import BadInput
 
-    if dest == Path("-") or not files.resolve(dest).exists:
+    if files.is_stdout(dest) or not files.resolve(dest).exists:
         return
     where = files.shown(dest)
     if not sys.stdin.isatty():
         raise BadInput(f"{where} exists already; give --force to replace it (there is no terminal to ask).")
-    try:
-        replace = typer.confirm(f"{where} exists already. Replace it with this backup?", default=False)
-    except click.exceptions.Abort:  # end of input or Ctrl-C at the prompt
-        replace = False
-    if not replace:
+    sys.stderr.write(f"{where} exists already. Replace it with this backup? [y/N] ")
+    sys.stderr.flush()
+    if sys.stdin.readline().strip().lower() not in ("y", "yes"):  # end of input is no, too
         raise BadInput(f"{where} was kept; nothing was written (--force replaces it without asking).")
 
 
