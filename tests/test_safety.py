@@ -597,3 +597,32 @@ def test_backup_onto_an_existing_file_asks_on_a_terminal(
         )
         assert dest.read_text() == "last week's backup"
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []
+
+
+def test_a_killed_export_leaves_no_customer_data_the_next_export_does_not_remove(tmp_path: Path) -> None:
+    """``pk export -o FILE`` killed with SIGKILL in the middle of writing: its ``.FILE.part`` (customer data)
+    is taken over and removed by the next export to FILE, and FILE is never half-written."""
+    assert pk(tmp_path, "import", str(big_csv(tmp_path / "big.csv", 20_000))).returncode == 0
+    out = tmp_path / "out.json"
+    out.write_text('{"yesterday": true}\n')
+    part = tmp_path / ".out.json.part"
+    proc = subprocess.Popen(
+        [str(PK), "export", "-o", str(out)],
+        env=environment(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 90
+    while not (part.exists() and part.stat().st_size > 100_000):
+        assert proc.poll() is None, "the export finished before it could be killed"
+        assert time.monotonic() < deadline, "the export never started writing"
+        time.sleep(0.002)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert b"Customer 1" in part.read_bytes()
+    assert out.read_text() == '{"yesterday": true}\n'
+    again = pk(tmp_path, "export", "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    assert not part.exists()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert out.read_text().startswith('{\n"format": "promisekeeper"')
