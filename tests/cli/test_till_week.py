@@ -260,3 +260,14 @@ def test_12_a_promise_overdue_for_seconds_says_so(pk: Pk) -> None:
     assert "overdue 48s" in out
     assert "0m" not in out
     assert json.loads(_ok(pk, "due", "--json", now="2026-11-23T10:00:48+01:00"))["overdue"][0]["id"] == 1
+
+
+def test_12_the_renegotiated_mark_is_explained_under_the_table(pk: Pk) -> None:
+    _ok(pk, "promise", "add", "Bike bell", "-d", "1 dec")
+    _ok(pk, "promise", "add", "Rope", "-d", "2 dec")
+    assert "↻" not in _ok(pk, "promise", "list")
+    _ok(pk, "promise", "amend", "1", "--due", "3 dec", "--reason", "Supplier")
+    listed = _ok(pk, "promise", "list")
+    assert "↻ renegotiated: new terms agreed with the customer" in listed
+    due = _ok(pk, "due", "--within", "2w")
+    assert "↻ renegotiated:" in due

@@ -92,7 +92,8 @@ def forget(
     st = state(ctx)
     with st.session(write=False) as session:
         shown, promises = store.forget_preview(session, name=name)
-    if not yes and not confirmed(words.forget_question(visible(shown), promises), visible(shown)):
+    question = words.forget_question(visible(shown), promises)
+    if not yes and not st.confirm(question, words.forget_needs_yes(visible(shown))):
         typer.echo(words.forget_declined(visible(shown)))
         return
     with st.session() as session:
@@ -100,21 +101,3 @@ def forget(
     typer.echo(words.forgot(visible(done.name), done.promises, done.mentions))
     typer.echo(words.backups_may_hold([visible(b.path) for b in done.backups]))
     store.clear_free_space(st.db)
-
-
-def confirmed(question: str, name: str) -> bool:
-    """The answer to ``question`` on a terminal (no answer is no); without a terminal, bad input."""
-    import sys
-
-    import click
-
-    from promisekeeper import words
-    from promisekeeper.errors import BadInput
-
-    if not sys.stdin.isatty():
-        raise BadInput(words.forget_needs_yes(name))
-    try:
-        return typer.confirm(question, default=False)
-    except click.exceptions.Abort:  # end of input or Ctrl-C at the prompt
-        typer.echo(err=True)
-        return False
