@@ -243,4 +243,19 @@ def test_the_latest_moment_has_the_same_opening_time_behind_it(
     assert earliest <= latest
     assert business_time_between(start, latest, hours, tz, country) == a
     # Just after the latest moment the shop is open: any later moment has more opening time behind it.
-    assert business_time_between(start, latest + timedelta(minutes=1), hours, tz, country) > a
+    # (A minute later in elapsed time: aware arithmetic in the zone is wall-clock time and drops the
+    # fold, so 01:00 of the second, repeated hour plus a minute would be 01:01 of the first one.)
+    just_after = latest.astimezone(UTC) + timedelta(minutes=1)
+    assert business_time_between(start, just_after, hours, tz, country) > a
+
+
+def test_the_latest_moment_in_the_repeated_hour_of_a_dst_change() -> None:
+    """Found by hypothesis: the latest moment is 01:00 of New York's repeated hour (fold=1); a minute of
+    elapsed time later there is more opening time behind it, not less."""
+    tz = ZoneInfo("America/New_York")
+    hours = OpeningHours(((), (), ((90, 195),), (), (), (), ((0, 1440),)))
+    start = datetime(2028, 11, 2, 0, 0, tzinfo=UTC)
+    latest = add_business_hours(start, timedelta(hours=2), hours, tz, None, latest=True)
+    assert (latest.astimezone(UTC), latest.fold) == (datetime(2028, 11, 5, 6, 0, tzinfo=UTC), 1)
+    after = latest.astimezone(UTC) + timedelta(minutes=1)
+    assert business_time_between(start, after, hours, tz, None) == timedelta(hours=2, minutes=1)
