@@ -228,7 +228,7 @@ def hostile_commands(folder: Path) -> st.SearchStrategy[tuple[list[str], dict[st
     """A command, and the environment it runs in (``PK_DB`` may name a missing, odd or foreign book)."""
 
     def at(name: str) -> str:
-        return name if name in ("-", "") else str(folder / name)
+        return name if name == "-" else str(folder / name)  # "-" is standard output
 
     paths = names.map(at)
     dbs: st.SearchStrategy[dict[str, str]] = st.one_of(
@@ -260,7 +260,7 @@ def hostile_commands(folder: Path) -> st.SearchStrategy[tuple[list[str], dict[st
         paths.map(lambda p: ["export", "-o", p]),
         opt(paths, st.booleans()).map(lambda a: ["db", "backup", a[0], *(["--force"] if a[1] else [])]),
         paths.map(lambda p: ["import", p, "--dry-run"]),
-        paths.map(lambda p: ["db", "copy", str(folder / "p.db"), p]),
+        names.map(lambda n: ["db", "copy", str(folder / "p.db"), str(folder / n)]),
         st.sampled_from(
             [["due"], ["check"], ["stats"], ["db", "upgrade"], ["db", "path"], ["promise", "show", "1"]]
         ),
@@ -287,7 +287,9 @@ def test_hostile_arguments_paths_and_books_get_an_answer_or_one_sentence(
         furnish(folder)
         try:
             args, env = data.draw(hostile_commands(folder))
+            here = set(os.listdir())
             result = shop(*args, env=env)
+            assert set(os.listdir()) == here, args  # nothing written outside the example's folder
             if LOG:  # the longer run's tally: one exit code a line
                 with open(LOG, "a", encoding="utf-8") as fh:
                     fh.write(f"{result.exit_code}\n")

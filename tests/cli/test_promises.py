@@ -229,6 +229,7 @@ def test_list_filters_and_csv(pk: Pk) -> None:
 def test_a_tired_clerk_gets_one_sentence_and_the_right_code(
     pk: Pk, args: tuple[str, ...], code: int, message: str
 ) -> None:
+    pk("customer", "add", "Anna")  # a book, so that what is missing is the promise or customer, not the book
     result = pk(*args)
     assert result.exit_code == code, result.stderr
     assert message in result.stderr
@@ -326,7 +327,7 @@ def test_every_command_is_in_the_readme() -> None:
 def test_a_database_path_that_cannot_be_created_is_exit_4(pk: Pk, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    result = pk("due", env={"PK_DB": str(blocker / "sub" / "p.db")})
+    result = pk("promise", "add", "Boots", "-d", "today", env={"PK_DB": str(blocker / "sub" / "p.db")})
     assert result.exit_code == 4
     assert result.stderr.startswith("pk: Cannot create the database")
     assert result.stderr.count("\n") == 1

@@ -56,14 +56,17 @@ class PkGroup(TyperGroup):
             _fail("Interrupted; nothing was written.", 130)
         except BrokenPipeError:
             sys.exit(0)
-        except UnicodeEncodeError as exc:
-            if debug or "surrogates" not in exc.reason:
-                raise
-            # Bytes that are not UTF-8 reached us from outside (a variable, a file name): not our bug.
-            _fail(f"Some text given to pk is not valid UTF-8 ({_escaped(exc.object)}); type it again.", 2)
         except Exception as exc:
             if debug:
                 raise
+            if isinstance(exc, UnicodeEncodeError) and "surrogates" in exc.reason:
+                # Bytes that are not UTF-8 reached us from outside (a variable, a file name): not our bug.
+                _fail(f"Some text given to pk is not valid UTF-8 ({_escaped(exc.object)}); type it again.", 2)
+            if isinstance(exc, ValueError) and "null byte" in str(exc):
+                # A NUL in a file name: no shell can pass one, but a program calling pk can.
+                _fail(
+                    "A file name given to pk holds a NUL character, which no file name can; leave it out.", 2
+                )
             _fail(f"Internal error: {type(exc).__name__}: {exc} (run with PK_DEBUG=1 for the traceback).", 1)
         code = rv if isinstance(rv, int) else 0
         if standalone_mode:
@@ -79,8 +82,7 @@ def _escaped(text: str) -> str:
 
 
 def _check_utf8(args: Sequence[str]) -> None:
-    """An argument that is not valid UTF-8 is bad input (exit 2), before any command sees it; so is a NUL,
-    which no shell can pass but a program calling pk can (and no file name can hold)."""
+    """An argument that is not valid UTF-8 is bad input (exit 2), before any command sees it."""
     for n, arg in enumerate(args, 1):
         try:
             arg.encode("utf-8")
@@ -89,8 +91,6 @@ def _check_utf8(args: Sequence[str]) -> None:
                 f"Argument {n} ('{_escaped(arg)}') is not valid UTF-8 text; "
                 "type it again, or set the terminal to UTF-8."
             ) from None
-        if "\x00" in arg:
-            raise BadInput(f"Argument {n} ('{_escaped(arg)}') holds a NUL character; leave it out.")
 
 
 def _fail(message: str, code: int) -> None:
