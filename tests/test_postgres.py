@@ -256,7 +256,7 @@ def _have_psycopg() -> bool:
 
 
 @needs_pk
-@pytest.mark.skipif(not _have_psycopg(), reason="psycopg is not installed (pip install -e '.[test,postgres]')")
+@pytest.mark.skipif(not _have_psycopg(), reason="psycopg is not installed (the postgres extra)")
 def test_a_server_that_is_not_there_is_exit_4_in_one_sentence_without_the_password(tmp_path: Path) -> None:
     result = run_pk("postgresql+psycopg://shop:s3cret@127.0.0.1:1/promises", tmp_path, "due")
     assert result.returncode == 4
@@ -271,7 +271,8 @@ def test_a_server_that_is_not_there_is_exit_4_in_one_sentence_without_the_passwo
 def test_a_postgresql_url_without_the_driver_says_which_extra_to_install(tmp_path: Path) -> None:
     result = run_pk("postgresql+psycopg://shop:s3cret@127.0.0.1:1/promises", tmp_path, "due")
     assert result.returncode == 4
-    assert result.stderr == "pk: No driver for postgresql+psycopg; install it (pip install 'promisekeeper[postgres]').\n"
+    extra = "pip install 'promisekeeper[postgres]'"
+    assert result.stderr == f"pk: No driver for postgresql+psycopg; install it ({extra}).\n"
 
 
 @needs_pk

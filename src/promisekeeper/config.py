@@ -72,7 +72,7 @@ class Settings:
     currency: str = "EUR"
     country: str | None = None
     date_order: str = "DMY"
-    followup_after: tuple[str, ...] = ("2d", "30d")
+    followup_after: tuple[str, ...] = ("2bd", "30d")
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     config_path: Path | None = None
     busy_timeout_ms: int = 15_000
@@ -210,9 +210,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
         raise BadInput(f"shop.date_order in the config file must be one of {', '.join(DATE_ORDERS)}.")
     country = _text(shop, "country", "shop")
 
-    after = follow.get("after", ["2d", "30d"])
+    after = follow.get("after", ["2bd", "30d"])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
-        raise BadInput('followup.after in the config file must be a list of durations, e.g. ["2d", "30d"].')
+        raise BadInput('followup.after in the config file must be a list of durations, e.g. ["2bd", "30d"].')
 
     port = smtp.get("port")
     if port is not None and not isinstance(port, int):

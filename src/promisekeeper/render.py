@@ -627,7 +627,20 @@ class TableRenderer:
         if not promises:
             self.console.print(empty)
         else:
-            self._print(promise_table(promises, self.tz, self.now))
+            self._print(promise_table(promises, self.tz, self.now), self._legend(promises))
+
+    def _legend(self, *lists: Sequence[PromiseView]) -> list[Line]:
+        """Below a table that shows the renegotiated mark, what it means (wrapped to the width)."""
+        if not any(p.renegotiated for promises in lists for p in promises):
+            return []
+        import textwrap
+
+        text = textwrap.wrap(words.renegotiated_legend(), max(20, self.console.width))
+        legend: list[Line] = [[]]
+        for line in text:
+            piece: Piece = (line, "")
+            legend.append([piece])
+        return legend
 
     def detail(self, p: PromiseView) -> None:
         """``promise show``: the terms, the verdict, every delivery and the whole history."""
@@ -705,7 +718,7 @@ class TableRenderer:
         if report.due:
             title = words.due_title(until, tz, report.as_of, len(report.due))
             grids.append(promise_table(report.due, tz, report.as_of, title=title))
-        self._print(*grids)
+        self._print(*grids, self._legend(report.overdue, report.due_soon, report.due))
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         rows = [customer_dict(c, self.tz) for c in customers]

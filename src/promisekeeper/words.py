@@ -35,6 +35,11 @@ MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "O
 RENEGOTIATED_MARK = "↻"
 
 
+def renegotiated_legend() -> str:
+    mark = RENEGOTIATED_MARK
+    return f"{mark} renegotiated: new terms agreed with the customer (pk promise show ID: the old ones)."
+
+
 # --- time --------------------------------------------------------------------------------------------
 
 

@@ -294,3 +294,25 @@ def test_undo_asks_on_a_terminal(tmp_path: Path, answer: bytes, undone: bool) ->
     assert ("Undid: pk promise add" in seen) is undone
     listed = json.loads(run_pk(tmp_path, "promise", "list", "--json").stdout)
     assert [p["id"] for p in listed] == ([] if undone else [1])
+
+
+@pytest.mark.parametrize("typed", ["Anna Smtih", "Ana Smith"])
+def test_a_new_name_close_to_a_customer_asks_did_you_mean(pk: Pk, pkj: PkJson, typed: str) -> None:
+    ok(pk, "customer", "add", "Anna Smith")
+    result = pk("promise", "add", "Boots", "-c", typed, "-d", "today")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"Promised #1: Boots to {typed}")
+    hint = '(pk promise fix 1 --customer "Anna Smith")'
+    assert result.stderr == f'pk: New customer "{typed}" — did you mean "Anna Smith"? {hint}\n'
+    ok(pk, "promise", "fix", "1", "--customer", "Anna Smith")
+    assert pkj("promise", "show", "1")["customer"] == "Anna Smith"
+
+
+@pytest.mark.parametrize("typed", ["Anne Smithers", "anna smith", "Anna  Smith", "ANNA SMITH"])
+def test_no_did_you_mean_for_another_person_or_the_same_customer(pk: Pk, pkj: PkJson, typed: str) -> None:
+    ok(pk, "customer", "add", "Anna Smith")
+    result = pk("promise", "add", "Boots", "-c", typed, "-d", "today")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    same = typed.lower().split() == ["anna", "smith"]
+    assert len(pkj("customer", "list")) == (1 if same else 2)

@@ -143,4 +143,4 @@ def main() -> None:
 
 
 # The command modules register themselves on ``app``.
-from promisekeeper.cli import contact, customers, data, notify, promises, reports  # noqa: E402, F401
+from promisekeeper.cli import contact, corrections, customers, data, notify, promises, reports  # noqa: E402, F401

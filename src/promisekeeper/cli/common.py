@@ -138,6 +138,28 @@ class State:
             )
         return self._console
 
+    def confirm(self, question: str, refusal: str) -> bool:
+        """The answer to ``question`` on a terminal (no answer is no); without one, bad input ``refusal``."""
+        import click
+
+        from promisekeeper.errors import BadInput
+
+        if not sys.stdin.isatty():
+            raise BadInput(refusal)
+        try:
+            return typer.confirm(question, default=False)
+        except click.exceptions.Abort:  # end of input or Ctrl-C at the prompt
+            typer.echo(err=True)
+            return False
+
+    def warn(self, message: str) -> None:
+        """One line on stderr that does not stop the command (the result still goes to stdout); what it
+        quotes of the book is shown visibly, never raw."""
+        from promisekeeper.text import visible
+
+        sys.stderr.write(f"pk: {visible(message)}\n")
+        sys.stderr.flush()
+
     def renderer(self, fmt: Format, as_json: bool = False) -> Renderer:
         """The one renderer for this run's ``--format``."""
         from promisekeeper.render import renderer

@@ -138,6 +138,7 @@ def add(
         what, customer, price, due = ask_for_promise(st, what=what, customer=customer, price=price, due=due)
     when = _when(st, due)
     with st.session() as session:
+        near = store.near_miss(session, customer)
         pid = store.add_promise(
             session,
             clock=st.clock,
@@ -153,6 +154,10 @@ def add(
         )
         view = store.view(session, pid, st.clock)
     _warn_if_past(st, view)
+    if near is not None and view.customer is not None:
+        from promisekeeper import words
+
+        st.warn(words.did_you_mean(view.customer, near, pid))
     _show(st, fmt, as_json, "add", view)
 
 
