@@ -298,3 +298,13 @@ def test_hostile_arguments_paths_and_books_get_an_answer_or_one_sentence(
             assert leftovers == [], (args, leftovers)
         finally:
             (folder / "ro").chmod(0o755)
+
+
+@pytest.mark.parametrize("arg", ["\udcff\udcfe", "\ud800", "a\udc80b\n"])
+def test_an_argument_that_is_not_text_is_one_sentence(pk: Pk, arg: str) -> None:
+    """Found by the longer hostile run: a lone surrogate that ``surrogateescape`` never makes (U+D800)
+    broke the sentence that names it, and pk ended with an internal error."""
+    result = pk("import", arg, "--dry-run")
+    assert_answered(result, ["import", arg])
+    assert result.exit_code == 2
+    assert "is not valid UTF-8" in result.stderr

@@ -76,7 +76,12 @@ class PkGroup(TyperGroup):
 
 def _escaped(text: str) -> str:
     """Text that may hold undecodable bytes (as surrogates), with each such byte shown as ``\\xNN``."""
-    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    shown = "".join(
+        (f"\\x{ord(ch) - 0xDC00:02x}" if 0xDC80 <= ord(ch) <= 0xDCFF else f"\\u{ord(ch):04x}")
+        if 0xD800 <= ord(ch) <= 0xDFFF
+        else ch
+        for ch in text
+    )
     shown = shown.encode("unicode_escape").decode("ascii") if not shown.isprintable() else shown
     return shown if len(shown) <= 60 else shown[:60] + "…"
 
