@@ -8,7 +8,7 @@ from promisekeeper import store
 from promisekeeper.db import Database
 from promisekeeper.when import Clock
 
-KNOWN = ("Anna Smith", "Bo Li", "Jürgen Müller", "Zoë Ødegård")
+KNOWN = ("Anna Smith", "Bo Li", "Jürgen Müller", "Zoë Ødegård", "Customer 13")
 
 
 @pytest.mark.parametrize(
@@ -23,6 +23,8 @@ KNOWN = ("Anna Smith", "Bo Li", "Jürgen Müller", "Zoë Ødegård")
         ("Anne Smithers", None),  # another person
         ("Jo Li", None),  # short names: one letter is a different name
         ("Ben Okafor", None),
+        ("Anna Smith 2", None),  # a number tells people apart
+        ("Customer 12", None),
         ("anna smith", None),  # the same customer, not a new one
         ("Anna   Smith", None),
     ],

@@ -274,8 +274,14 @@ def near_miss(session: Session, name: str | None) -> str | None:
     allowed = min(2, len(wanted) // 6)
     if allowed == 0:
         return None
-    best = process.extractOne(wanted, names, scorer=OSA.distance, processor=_folded, score_cutoff=allowed)
-    return str(best[0]) if best is not None else None
+    digits = [c for c in wanted if c.isdigit()]
+    for found, _, _ in process.extract(
+        wanted, names, scorer=OSA.distance, processor=_folded, score_cutoff=allowed, limit=5
+    ):
+        # Numbers tell people apart ("Customer 1", "Room 12"): a different number is no typo.
+        if [c for c in _folded(found) if c.isdigit()] == digits:
+            return str(found)
+    return None
 
 
 # --- undo ---------------------------------------------------------------------------------------------
