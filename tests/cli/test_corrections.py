@@ -316,3 +316,41 @@ def test_no_did_you_mean_for_another_person_or_the_same_customer(pk: Pk, pkj: Pk
     assert result.stderr == ""
     same = typed.lower().split() == ["anna", "smith"]
     assert len(pkj("customer", "list")) == (1 if same else 2)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not PK.exists(), reason="the pk console script is not installed here")
+def test_the_installed_pk_undoes_import_remedy_fix_amend_deliver_and_add_newest_first(tmp_path: Path) -> None:
+    from tests.cli.test_customers import run_pk
+
+    def pk(*args: str) -> str:
+        done = run_pk(tmp_path, *args)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def shown(pid: int) -> dict[str, Any]:
+        result: dict[str, Any] = json.loads(pk("promise", "show", str(pid), "--json"))
+        return result
+
+    source = tmp_path / "till.csv"
+    source.write_text("what,due,customer\nTent,2026-11-30,Ola\n")
+    pk("promise", "add", "Boots", "-c", "Anna Smith", "-p", "240", "-d", "today")
+    pk("promise", "amend", "1", "--due", "tomorrow", "--reason", "Supplier")
+    pk("deliver", "1", "--price", "250", "--no-followup")
+    pk("promise", "fix", "1", "--what", "Boots 38")
+    pk("remedy", "1", "--action", "Refunded €10")
+    pk("import", str(source))
+    steps = [
+        ("pk import", lambda: [p["id"] for p in json.loads(pk("promise", "list", "--json"))] == [1]),
+        ("pk remedy", lambda: shown(1)["remedied"] is False),
+        ("pk promise fix", lambda: shown(1)["what"] == "Boots"),
+        ("pk deliver", lambda: (shown(1)["status"], shown(1)["deliveries"]) == ("open", [])),
+        ("pk promise amend", lambda: shown(1)["renegotiated"] is False),
+        ("pk promise add", lambda: json.loads(pk("promise", "list", "--json")) == []),
+    ]
+    for command, holds in steps:
+        assert pk("undo", "--yes").startswith(f"Undid: {command}, ")
+        assert holds(), command
+    refused = run_pk(tmp_path, "undo", "--yes")
+    assert refused.returncode == 2
+    assert "nothing to undo" in refused.stderr
