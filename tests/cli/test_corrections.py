@@ -340,17 +340,22 @@ def test_the_installed_pk_undoes_import_remedy_fix_amend_deliver_and_add_newest_
     pk("promise", "fix", "1", "--what", "Boots 38")
     pk("remedy", "1", "--action", "Refunded €10")
     pk("import", str(source))
-    steps = [
-        ("pk import", lambda: [p["id"] for p in json.loads(pk("promise", "list", "--json"))] == [1]),
-        ("pk remedy", lambda: shown(1)["remedied"] is False),
-        ("pk promise fix", lambda: shown(1)["what"] == "Boots"),
-        ("pk deliver", lambda: (shown(1)["status"], shown(1)["deliveries"]) == ("open", [])),
-        ("pk promise amend", lambda: shown(1)["renegotiated"] is False),
-        ("pk promise add", lambda: json.loads(pk("promise", "list", "--json")) == []),
-    ]
-    for command, holds in steps:
-        assert pk("undo", "--yes").startswith(f"Undid: {command}, ")
-        assert holds(), command
+
+    def listed() -> list[int]:
+        return [p["id"] for p in json.loads(pk("promise", "list", "--json"))]
+
+    assert pk("undo", "--yes").startswith("Undid: pk import, ")
+    assert listed() == [1]
+    assert pk("undo", "--yes").startswith("Undid: pk remedy, ")
+    assert shown(1)["remedied"] is False
+    assert pk("undo", "--yes").startswith("Undid: pk promise fix, ")
+    assert shown(1)["what"] == "Boots"
+    assert pk("undo", "--yes").startswith("Undid: pk deliver, ")
+    assert (shown(1)["status"], shown(1)["deliveries"]) == ("open", [])
+    assert pk("undo", "--yes").startswith("Undid: pk promise amend, ")
+    assert shown(1)["renegotiated"] is False
+    assert pk("undo", "--yes").startswith("Undid: pk promise add, ")
+    assert listed() == []
     refused = run_pk(tmp_path, "undo", "--yes")
     assert refused.returncode == 2
     assert "nothing to undo" in refused.stderr
