@@ -608,7 +608,8 @@ def test_stored_control_characters_never_leave_raw(db: Database, clock: Clock, f
         db,
         open_one.id,
         what=f"Boots{HOSTILE}",
-        note="size\u202e38\x00",
+        # PostgreSQL cannot store a NUL in text at all; SQLite can, so there it must not leave raw either.
+        note="size\u202e38" + ("" if db.target.startswith("postgresql") else "\x00"),
         customer=f"{HOSTILE}Anna",
         staff="\x9bJo",
     )

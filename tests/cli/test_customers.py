@@ -134,6 +134,7 @@ def test_forget_leaves_no_trace_of_the_name_and_keeps_the_statistics(
     assert "zelda" not in csv_out
 
 
+@pytest.mark.sqlite_only  # pk db backup copies a SQLite book; a server's backups are its own
 def test_forget_names_the_backups_made_before_now(pk: Pk, tmp_path: Path) -> None:
     pk("promise", "add", "Boots", "-c", "Zelda Quixote", "-d", "today")
     for n, now in enumerate(("2026-11-20T09:00:00+01:00", "2026-11-21T09:00:00+01:00")):
