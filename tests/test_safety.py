@@ -626,3 +626,28 @@ def test_a_killed_export_leaves_no_customer_data_the_next_export_does_not_remove
     assert not part.exists()
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
     assert out.read_text().startswith('{\n"format": "promisekeeper"')
+
+
+def test_notify_on_a_read_only_book_sends_nothing_it_could_not_record(
+    tmp_path: Path, read_only_book: Path
+) -> None:
+    """pk notify records every mail it sends (the sent-log, --only-new); on a book it cannot write it
+    would send and then fail to record, so a second run would mail the same again. It says so first."""
+    from tests.cli.test_notify import _start
+
+    controller, server = _start()
+    try:
+        result = pk(
+            tmp_path,
+            *("notify", "--to", "owner@example.com", "--from", "pk@example.com"),
+            *("--smtp-host", "127.0.0.1", "--smtp-port", str(server.port), "--smtp-security", "none"),
+            PK_DB=str(read_only_book),
+        )
+    finally:
+        controller.stop()
+    assert result.returncode == 4, result.stderr
+    assert result.stderr == (
+        f"pk: The database {read_only_book} is not writable (a read-only file or folder); "
+        "pk can read it but not change it.\n"
+    )
+    assert server.received == []

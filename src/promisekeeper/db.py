@@ -540,17 +540,23 @@ class Database:
         backup_sqlite(self.file, dest, self.busy_ms)
         return dest
 
+    def require_writable(self) -> None:
+        """Exit 4 on a book pk may read but not write: before a write, or before anything (a mail) that
+        the book must then record."""
+        if self.read_only:
+            raise StorageError(
+                f"The database {describe(self.target)} is not writable (a read-only file or folder); "
+                "pk can read it but not change it."
+            )
+
     @contextmanager
     def session(self, *, write: bool = True, command: str | None = None) -> Iterator[Session]:
         """One transaction: all of the block's writes are committed together, or none of them.
 
         ``command`` names the change its history events belong to (``pk undo`` shows it).
         """
-        if write and self.read_only:
-            raise StorageError(
-                f"The database {describe(self.target)} is not writable (a read-only file or folder); "
-                "pk can read it but not change it."
-            )
+        if write:
+            self.require_writable()
         with self._session(self.engine, write=write, command=command) as session:
             yield session
 

@@ -225,6 +225,7 @@ def notify(
             elif s.channel is not None:
                 typer.echo(f"--- to {s.channel.name} ---\n{s.title}\n\n{s.text}", nl=False)
         return
+    st.db.require_writable()  # every mail sent is recorded: never send one the book cannot record
     for s in todo:
         s.error = _send(s, route)
     sent = [s for s in todo if s.error is None]
