@@ -9,8 +9,7 @@ removed, and the promise's state is worked out again from the events still stand
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +22,7 @@ from promisekeeper.rules import closes, moment_data, moment_of
 from promisekeeper.store.base import (
     append_event,
     change_id,
+    chunks,
     clean_quantity,
     clean_tags,
     clean_text,
@@ -35,6 +35,7 @@ from promisekeeper.store.base import (
     view,
 )
 from promisekeeper.store.customers import customer_for, customer_key, find_customer, get_customer
+from promisekeeper.store.queries import fold
 from promisekeeper.views import IRREVERSIBLE, ChangeView, EventKind, Kind, PromiseView, State
 from promisekeeper.when import Clock, Due
 
@@ -253,12 +254,6 @@ def merge_customers(session: Session, *, clock: Clock, name: str, into: str) -> 
     return source.name or name, target.name or into, len(promise_ids)
 
 
-def _folded(name: str) -> str:
-    """A name as a near miss is measured: no case, no accents, single spaces."""
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 def near_miss(session: Session, name: str | None) -> str | None:
     """The existing customer a *new* name is probably a typo of (case, accents, spacing, one or two
     letters), or ``None`` (also when the name exists, or nothing is that close)."""
@@ -267,7 +262,7 @@ def near_miss(session: Session, name: str | None) -> str | None:
     from rapidfuzz import process
     from rapidfuzz.distance import OSA
 
-    wanted = _folded(name)
+    wanted = fold(name)
     names = [n for n in session.exec(select(Customer.name).where(col(Customer.name).is_not(None))).all() if n]
     # Edits (a swap of two neighbours is one) allowed for the name's length: none below 6 letters ("Jo Li"
     # is not "Bo Li"), one up to 11 ("Ana Smith"), two beyond.
@@ -276,10 +271,10 @@ def near_miss(session: Session, name: str | None) -> str | None:
         return None
     digits = [c for c in wanted if c.isdigit()]
     for found, _, _ in process.extract(
-        wanted, names, scorer=OSA.distance, processor=_folded, score_cutoff=allowed, limit=5
+        wanted, names, scorer=OSA.distance, processor=fold, score_cutoff=allowed, limit=5
     ):
         # Numbers tell people apart ("Customer 1", "Room 12"): a different number is no typo.
-        if [c for c in _folded(found) if c.isdigit()] == digits:
+        if [c for c in fold(found) if c.isdigit()] == digits:
             return str(found)
     return None
 
@@ -483,13 +478,8 @@ def _unmerge(session: Session, into_id: int, d: dict[str, Any]) -> None:
             setattr(target, field, value)
         session.add(target)
     for ids, table in ((d.get("promise_ids") or [], Promise), (d.get("event_ids") or [], Event)):
-        for part in _chunks([int(i) for i in ids]):
+        for part in chunks([int(i) for i in ids]):
             session.execute(sa.update(table).where(col(table.id).in_(part)).values(customer_id=restored.id))
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    for i in range(0, len(ids), size):
-        yield ids[i : i + size]
 
 
 def _drop_customers_made_by(session: Session, change: Change) -> None:
