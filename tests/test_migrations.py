@@ -135,9 +135,9 @@ def test_0001_then_0002_make_the_schema_of_the_models(db_target: str) -> None:
         with engine.connect() as conn:
             assert differences(conn) == []
             assert "remedied" in partial_index(conn)
-            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0004"
             meta = conn.exec_driver_sql("SELECT value FROM pk_meta WHERE key = 'schema_version'").scalar_one()
-            assert meta == str(migrations.HEAD) == "3"
+            assert meta == str(migrations.HEAD) == "4"
     finally:
         engine.dispose()
 
@@ -177,11 +177,14 @@ def test_a_release_1_book_keeps_every_event_and_every_promise(book: sa.Engine) -
         migrations.upgrade(conn, from_version=1, tz=TZ)
     with book.connect() as conn:
         assert differences(conn) == []
-        assert rows(conn, "promise") == promises_before
-        assert rows(conn, "customer") == customers_before
+        # Schema 4 appends columns, empty (or "none" consent) on every row that was there.
+        assert [r[: len(promises_before[0])] for r in rows(conn, "promise")] == promises_before
+        assert {r[len(promises_before[0]) :] for r in rows(conn, "promise")} == {(None,) * 4}
+        assert [r[: len(customers_before[0])] for r in rows(conn, "customer")] == customers_before
+        assert {r[len(customers_before[0]) :] for r in rows(conn, "customer")} == {(None, "none")}
         assert rows(conn, "delivery") == deliveries_before
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
-        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "3"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0004"
+        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "4"
         owner: dict[int, int | None] = dict(conn.exec_driver_sql("SELECT id, customer_id FROM promise").all())
         changes = {
             r.id: (r.at, r.command)
@@ -221,7 +224,7 @@ def test_the_upgrade_of_a_book_at_the_head_does_nothing(book: sa.Engine) -> None
     with book.connect() as conn:
         before = rows(conn, "event")
     with book.begin() as conn:
-        migrations.upgrade(conn, from_version=3, tz=TZ)
+        migrations.upgrade(conn, from_version=4, tz=TZ)
     with book.connect() as conn:
         assert rows(conn, "event") == before
 
@@ -253,8 +256,8 @@ def test_migrations_do_not_load_alembic_until_asked() -> None:
 
 
 def test_an_unknown_schema_version_is_refused() -> None:
-    with pytest.raises(ValueError, match="no migration from schema version 4"):
-        migrations.upgrade(None, from_version=4, tz=TZ)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="no migration from schema version 5"):
+        migrations.upgrade(None, from_version=5, tz=TZ)  # type: ignore[arg-type]
 
 
 def test_revision_ids_follow_the_schema_versions() -> None:
@@ -262,7 +265,7 @@ def test_revision_ids_follow_the_schema_versions() -> None:
 
     script = ScriptDirectory.from_config(migrations.config(None))  # type: ignore[arg-type]
     assert script.get_current_head() == migrations.revision_of(migrations.HEAD)
-    assert [r.revision for r in script.walk_revisions()] == ["0003", "0002", "0001"]
+    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
     assert re.fullmatch(r"\d{4}", migrations.revision_of(1))
 
 
@@ -305,5 +308,5 @@ def test_0003_gives_every_recipient_of_an_old_report_its_own_row(book: sa.Engine
         for rid, recipients in old.items():
             assert {a for r, a in sent_to if r == rid} == {a.strip().lower() for a in recipients.split(",")}
         assert rows(conn, "sent_item") == [(*item, None) for item in items]
-        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "3"
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
+        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == str(migrations.HEAD)
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0004"

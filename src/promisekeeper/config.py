@@ -6,6 +6,7 @@ Precedence for every value: command-line option (applied by the CLI) > environme
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 APP = "promisekeeper"
 DATE_ORDERS = ("DMY", "MDY", "YMD")
 SECURITIES = ("none", "starttls", "ssl")
+HANDOVERS = ("pickup", "delivery")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,29 @@ class NotifySettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SupplySettings:
+    """``[supply]``: when a supplier's order puts a promise at risk, as DURATION texts (``1bd``, ``3bd``).
+
+    ``margin``: an order's ETA later than the promise's due less this is a risk; ``no_eta_warn``: an
+    order with no ETA this close to the due is a risk."""
+
+    margin: str = "1bd"
+    no_eta_warn: str = "3bd"
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSettings:
+    """``[messages]``: how customer messages go out beside ``[smtp]``.
+
+    ``sms_url``: the apprise URL template for customers who consented to ``sms`` (``{phone}`` is
+    replaced by the customer's number); ``reply_to``: the shop's address customers answer to
+    (default: ``[smtp] from``)."""
+
+    sms_url: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """Everything a run reads from its surroundings, read once: no other module looks at the environment."""
 
@@ -81,6 +106,11 @@ class Settings:
     hours: OpeningHours | None = None  # [shop.hours]; None: Mon-Fri 09:00-17:00
     policy: Policy = field(default_factory=Policy)
     notify: NotifySettings = field(default_factory=NotifySettings)
+    handover: str = "pickup"  # [shop] handover: how goods reach the customer unless a promise says
+    language: str = "en"  # [shop] language (BCP 47): the morning mail's, and a new customer's default
+    supply: SupplySettings = field(default_factory=SupplySettings)
+    messages: MessageSettings = field(default_factory=MessageSettings)
+    templates_dir: Path | None = None  # <config dir>/templates: the shop's message templates
 
     @property
     def tz(self) -> ZoneInfo:
@@ -192,6 +222,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
     database = _section(data, "database", path)
     policy = _section(data, "policy", path)
     notify = _section(data, "notify", path)
+    supply = _section(data, "supply", path)
+    messages = _section(data, "messages", path)
 
     db_value = db or env.get("PK_DB") or _text(database, "url", "database") or str(default_db_path())
 
@@ -213,6 +245,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
     after = follow.get("after", ["2bd", "30d"])
     if not isinstance(after, list) or not all(isinstance(a, str) for a in after):
         raise BadInput('followup.after in the config file must be a list of durations, e.g. ["2bd", "30d"].')
+
+    handover = (_text(shop, "handover", "shop") or "pickup").lower()
+    if handover not in HANDOVERS:
+        raise BadInput(f"shop.handover in the config file must be one of {', '.join(HANDOVERS)}.")
+    language = check_language(_text(shop, "language", "shop") or "en", "shop.language in the config file")
 
     port = smtp.get("port")
     if port is not None and not isinstance(port, int):
@@ -258,7 +295,30 @@ def load_settings(environ: Mapping[str, str] | None = None, *, db: str | None = 
         notify=NotifySettings(
             escalate_to=_texts(notify, "escalate_to", "notify"), urls=_texts(notify, "urls", "notify")
         ),
+        handover=handover,
+        language=language,
+        supply=SupplySettings(
+            margin=_text(supply, "margin", "supply") or "1bd",
+            no_eta_warn=_text(supply, "no_eta_warn", "supply") or "3bd",
+        ),
+        messages=MessageSettings(
+            sms_url=_text(messages, "sms_url", "messages"), reply_to=_text(messages, "reply_to", "messages")
+        ),
+        templates_dir=path.parent / "templates",
     )
+
+
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def check_language(tag: str, source: str) -> str:
+    """A BCP 47 language tag as typed (``de``, ``de-AT``, ``pt_BR``), normalised to ``de-AT``; the
+    shape only: a language without a catalog speaks English (``messages`` says so)."""
+    tag = tag.strip()
+    if not _LANGUAGE.match(tag):
+        raise BadInput(f"{source} {tag!r} is not a language tag; use one like en, de or de-AT.")
+    first, *rest = re.split(r"[-_]", tag)
+    return "-".join([first.lower(), *(r.upper() if len(r) == 2 else r for r in rest)])
 
 
 def _hours(shop: dict[str, Any], path: Path) -> OpeningHours | None:

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """The schema this release writes; each Alembic revision ``000N`` leaves a book at version N."""
 
 
@@ -62,6 +62,10 @@ class Customer(SQLModel, table=True):
     note: str | None = None
     created: datetime = moment()
     forgotten_at: datetime | None = moment(default=None)
+    language: str | None = Field(default=None, max_length=35)  # BCP 47; None: the shop's language
+    consent: str = Field(  # email | sms | none; the server default serves the bulk import's rows
+        default="none", max_length=8, sa_column_kwargs={"server_default": "none"}
+    )
 
 
 class Promise(SQLModel, table=True):
@@ -101,6 +105,12 @@ class Promise(SQLModel, table=True):
     dev_excess: bool = False
     unhappy: bool = False
     remedied: bool = False
+    # Pickup and deposits (schema 4): ``handover`` pickup|delivery (None: written before schema 4,
+    # judged as pickup, the default); a pickup promise is judged by ``ready_at`` when it is set.
+    handover: str | None = Field(default=None, max_length=8)
+    ready_at: datetime | None = moment(default=None)
+    deposit_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    deposit_currency: str | None = Field(default=None, max_length=3)
 
 
 def needs_remedy() -> sa.ColumnElement[bool]:
@@ -174,9 +184,39 @@ class Event(SQLModel, table=True):
     change_id: int = Field(foreign_key="change.id", index=True)
     promise_id: int | None = Field(default=None, foreign_key="promise.id", index=True)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    # No foreign key: SQLite cannot add one to a table without rebuilding it, and this one is the book's
+    # largest (schema 4 added the column); the store writes only ids of existing supply orders.
+    order_id: int | None = Field(default=None, index=True)
     at: datetime = moment()
     kind: str = Field(max_length=32)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class SupplyOrder(SQLModel, table=True):
+    """An order placed with a supplier (``S1``, ``S2``…): what, how many, the ETA the supplier gave
+    (its changes are ``eta_changed`` events) and how many arrived. ``state``: open | received | voided."""
+
+    __tablename__ = "supply_order"
+    __table_args__ = (sa.Index("ix_supply_order_state_eta", "state", "eta"),)
+    id: int | None = Field(default=None, primary_key=True)
+    supplier: str
+    what: str
+    quantity: int = 1
+    eta: datetime | None = moment(default=None)
+    eta_date_only: bool = False
+    ref: str | None = None
+    created: datetime = moment()
+    state: str = Field(default="open", max_length=16)
+    received_quantity: int = 0
+    received_at: datetime | None = moment(default=None)
+
+
+class SupplyLink(SQLModel, table=True):
+    """A promise waiting for a supply order (``pk promise link``, ``supplier order --for``)."""
+
+    __tablename__ = "supply_link"
+    promise_id: int = Field(foreign_key="promise.id", primary_key=True)
+    order_id: int = Field(foreign_key="supply_order.id", primary_key=True, index=True)
 
 
 class Remedy(SQLModel, table=True):

@@ -91,6 +91,13 @@ def promise_dict(
         "remedied": p.remedied,
         "unhappy": p.unhappy,
         "created": iso(p.created, tz),
+        "handover": str(p.handover) if p.handover else None,
+        "ready_at": iso(p.ready_at, tz),
+        "deposit": amount(p.deposit),
+        "balance": amount(p.balance),
+        "orders": [f"S{o}" for o in p.orders],
+        "at_risk": p.at_risk,
+        "risk": words.risk_text(p.risk, tz) if p.risk else None,
     }
     if detail:
         shown = now or p.created

@@ -20,10 +20,13 @@ from promisekeeper.views import (
     Fulfilment,
     Outcome,
     PromiseView,
+    Risk,
+    RiskKind,
     StatsBy,
     StatsReport,
     StatsResult,
     Status,
+    Supply,
     Tally,
     Terms,
 )
@@ -90,6 +93,7 @@ def assess(
     now: datetime,
     closed_at: datetime | None = None,
     cancelled: bool = False,
+    ready_at: datetime | None = None,
 ) -> Outcome:
     """Judge a promise.
 
@@ -98,6 +102,10 @@ def assess(
     is ``cancelled`` whatever
     was delivered before. ``short`` shows once the promise is closed or past due; price is judged on
     the total once the promise is closed.
+
+    ``ready_at`` (a pickup promise marked ready; pass ``None`` for any other) moves the shop's part of
+    the promise: it is on time when ready by its due however late the customer collects, late by
+    ready − due when ready late, and while it waits for collection it is open, never overdue.
     """
     delivered = sum(d.quantity for d in deliveries)
     charged = total_charged(deliveries)
@@ -107,11 +115,15 @@ def assess(
     if closed_at is not None and deliveries:
         fulfilled_at = max(d.at.astimezone(UTC) for d in deliveries)
     past_due = now.astimezone(UTC) > due
+    ready = ready_at.astimezone(UTC) if ready_at is not None else None
+    done_at = fulfilled_at if ready is None else min(ready, fulfilled_at) if fulfilled_at else ready
+    if ready is not None and fulfilled_at is None:
+        past_due = False  # ready and waiting for the customer: nothing is owed by the shop
 
     deviations: list[Deviation] = []
     late_by: int | None = None
-    if fulfilled_at is not None and fulfilled_at > due:
-        late_by = max(1, int((fulfilled_at - due).total_seconds()))  # late is never "late by 0 s"
+    if done_at is not None and done_at > due and (fulfilled_at is not None or ready is not None):
+        late_by = max(1, int((done_at - due).total_seconds()))  # late is never "late by 0 s"
         deviations.append(Deviation(DeviationKind.late, late_seconds=late_by))
     for d in deliveries:
         if not same_item(d.what, terms.what):
@@ -146,6 +158,48 @@ def assess(
         fulfilled_at=fulfilled_at,
         late_by_seconds=late_by,
     )
+
+
+def risk(
+    due: datetime,
+    orders: Sequence[Supply],
+    *,
+    now: datetime,
+    latest_eta: datetime,
+    eta_needed_from: datetime,
+) -> Risk | None:
+    """Why an open promise waiting for ``orders`` is at risk, or ``None``.
+
+    ``latest_eta`` is the due less ``[supply] margin``; ``eta_needed_from`` the due less
+    ``[supply] no_eta_warn``. An order all arrived is no risk. The gravest reason wins: an order
+    itself overdue, then an ETA after ``latest_eta``, then no ETA when ``now`` is past
+    ``eta_needed_from``; among orders alike, the lowest id.
+    """
+    found: list[tuple[int, int, Risk]] = []
+    for o in orders:
+        if o.received_quantity >= o.quantity:
+            continue
+        if o.eta is not None and o.eta.astimezone(UTC) < now.astimezone(UTC):
+            kind, rank = RiskKind.order_overdue, 0
+        elif o.eta is not None and o.eta.astimezone(UTC) > latest_eta.astimezone(UTC):
+            kind, rank = RiskKind.eta_late, 1
+        elif o.eta is None and now.astimezone(UTC) >= eta_needed_from.astimezone(UTC):
+            kind, rank = RiskKind.no_eta, 2
+        else:
+            continue
+        found.append((rank, o.id, Risk(kind, o.id, o.supplier, o.eta, due)))
+    return min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+
+
+def balance(price: Money | None, deposit: Money | None, charged: Money | None) -> Money | None:
+    """What the customer still owes: price − deposit − charged, never below zero; ``None`` without a
+    price. Amounts in another currency than the price are not subtracted (they cannot be)."""
+    if price is None:
+        return None
+    paid = sum(
+        (m.amount for m in (deposit, charged) if m is not None and m.currency == price.currency), Decimal(0)
+    )
+    return Money(max(price.amount - paid, Decimal(0)), price.currency)
 
 
 def closes(terms: Terms, deliveries: Sequence[Fulfilment]) -> bool:

@@ -62,6 +62,32 @@ class DeviationKind(StrEnum):
     excess = "excess"
 
 
+class Handover(StrEnum):
+    """How goods reach the customer: a ``pickup`` is on time when ready by its due (``pk ready``)."""
+
+    pickup = "pickup"
+    delivery = "delivery"
+
+
+class Consent(StrEnum):
+    """What a customer agreed to be sent messages by."""
+
+    email = "email"
+    sms = "sms"
+    none = "none"
+
+
+class RiskKind(StrEnum):
+    """Why an open promise is at risk (``rules.risk``); ``words.risk_text`` says it."""
+
+    eta_late = "eta_late"
+    """A linked order's ETA is later than the due less ``[supply] margin``."""
+    no_eta = "no_eta"
+    """A linked order has no ETA, and the due is within ``[supply] no_eta_warn``."""
+    order_overdue = "order_overdue"
+    """A linked order's ETA has passed and it has not all arrived."""
+
+
 class StatsBy(StrEnum):
     week = "week"
     month = "month"
@@ -97,6 +123,14 @@ class EventKind(StrEnum):
     customer_renamed = "customer_renamed"
     customers_merged = "customers_merged"
     contact = "contact"
+    ordered = "ordered"
+    """A supply order was placed (``pk supplier order``); on the order, and on each promise it is for."""
+    linked = "linked"
+    eta_changed = "eta_changed"
+    received = "received"
+    ready = "ready"
+    deposit = "deposit"
+    consent = "consent"
 
 
 #: What ``pk undo`` refuses to reverse: an erasure is for good, and a message once sent cannot be unsent.
@@ -166,6 +200,28 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Supply:
+    """What the rules need of a supply order a promise waits for."""
+
+    id: int
+    supplier: str
+    eta: datetime | None
+    quantity: int
+    received_quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Risk:
+    """Why an open promise is at risk: the kind, the order and what it says (``words.risk_text``)."""
+
+    kind: RiskKind
+    order_id: int
+    supplier: str
+    eta: datetime | None
+    due: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DeliveryView:
     at: datetime
     what: str
@@ -209,10 +265,25 @@ class PromiseView:
     history: tuple[EventView, ...] = ()
     followups: tuple[tuple[int, Due], ...] = ()
     """The follow-ups the command that returned this view created (``deliver``/``done`` announce them)."""
+    handover: Handover | None = None
+    """``None`` for a promise that hands over no goods (a reply, a callback)."""
+    ready_at: datetime | None = None
+    deposit: Money | None = None
+    balance: Money | None = None
+    """What the customer still owes: price − deposit − charged (``None`` without a price or deposit)."""
+    orders: tuple[int, ...] = ()
+    """The supply orders this promise waits for."""
+    risk: Risk | None = None
+    customer_language: str | None = None
+    customer_consent: Consent = Consent.none
 
     @property
     def status(self) -> Status:
         return self.outcome.status
+
+    @property
+    def at_risk(self) -> bool:
+        return self.risk is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,9 +301,45 @@ class ChangeView:
 
 
 @dataclass(frozen=True, slots=True)
+class SupplyOrderView:
+    """A supply order as shown: its terms, the ETA now, what arrived, and the promises waiting for it."""
+
+    id: int
+    supplier: str
+    what: str
+    quantity: int
+    eta: Due | None
+    ref: str | None
+    created: datetime
+    state: str
+    received_quantity: int
+    received_at: datetime | None
+    promises: tuple[int, ...] = ()
+    overdue: bool = False
+    history: tuple[EventView, ...] = ()
+
+
+SUPPLY_FIELDS = (
+    "id",
+    "supplier",
+    "what",
+    "quantity",
+    "eta",
+    "ref",
+    "created",
+    "state",
+    "received_quantity",
+    "received_at",
+    "overdue",
+    "promises",
+)
+"""The keys of a supply order in JSON and the columns of its CSV row (``id`` is ``S1``…)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DueReport:
-    """The morning list: overdue, due soon (within ``[policy] warn_before``, up to ``soon_until``), and
-    due up to ``until``; a promise is in one section only."""
+    """The morning list: overdue, at risk, due soon (within ``[policy] warn_before``, up to
+    ``soon_until``), due up to ``until``, and ready for pickup; a promise is in one section only."""
 
     as_of: datetime
     until: datetime
@@ -240,6 +347,8 @@ class DueReport:
     due: list[PromiseView]
     due_soon: list[PromiseView] = field(default_factory=list)
     soon_until: datetime | None = None
+    at_risk: list[PromiseView] = field(default_factory=list)
+    ready: list[PromiseView] = field(default_factory=list)
 
 
 PROMISE_FIELDS = (
@@ -269,6 +378,13 @@ PROMISE_FIELDS = (
     "remedied",
     "unhappy",
     "created",
+    "handover",
+    "ready_at",
+    "deposit",
+    "balance",
+    "orders",
+    "at_risk",
+    "risk",
 )
 """The keys of a promise in JSON and the columns of its CSV row, in order (stable: scripts use them)."""
 
@@ -309,6 +425,8 @@ class CustomerView:
     note: str | None
     tally: Tally
     history: tuple[PromiseView, ...] = ()
+    language: str | None = None
+    consent: Consent = Consent.none
 
 
 CUSTOMER_FIELDS = (
@@ -316,6 +434,8 @@ CUSTOMER_FIELDS = (
     "email",
     "phone",
     "note",
+    "language",
+    "consent",
     "promises",
     "kept",
     "deviated",

@@ -54,6 +54,10 @@ class Clock:
     country: str | None = None
     hours: OpeningHours | None = None
     """The shop's opening hours (``[shop.hours]``); ``None``: Mon–Fri 09:00–17:00."""
+    supply_margin: str = "1bd"
+    """``[supply] margin``: an order's ETA later than a promise's due less this puts it at risk."""
+    no_eta_warn: str = "3bd"
+    """``[supply] no_eta_warn``: an order with no ETA this close to a promise's due puts it at risk."""
 
     @property
     def today(self) -> date:
@@ -747,3 +751,26 @@ def later_by(text: str, moment: datetime, clock: Clock) -> datetime:
     """``moment`` plus the DURATION ``text`` (``[policy] escalate_after``), counted as WHEN counts from
     now: ``1bd`` after a due is the end of the next working day."""
     return parse_within(text, replace(clock, now=moment))
+
+
+def earlier_by(text: str, moment: datetime, clock: Clock, setting: str) -> datetime:
+    """``moment`` less the DURATION ``text`` (``[supply] margin``): ``1bd`` before a Friday due is the
+    same local time on Thursday, working days skipping weekends and holidays; ``d``/``w`` count
+    calendar days in the shop's zone, ``h``/``min`` elapsed time. ``setting`` names it in an error."""
+    parts = relative_parts(text)
+    if parts is None or parts[1] == "bh" or parts[0] > _UNIT_MAX[parts[1]]:
+        raise BadInput(f"{setting} {quote(text)} is not a duration; use one like 1bd, 2d or 12h.")
+    n, unit = parts
+    if unit in ("h", "min"):
+        return moment - timedelta(hours=n) if unit == "h" else moment - timedelta(minutes=n)
+    local = moment.astimezone(clock.tz)
+    day = local.date()
+    if unit == "bd":
+        closed = _holidays(clock.country) if clock.country else None
+        while n > 0:
+            day -= timedelta(days=1)
+            if day.weekday() < 5 and (closed is None or day not in closed):
+                n -= 1
+    else:
+        day -= timedelta(days=n * 7 if unit == "w" else n)
+    return _wall(day, local.timetz().replace(tzinfo=None), clock.tz)

@@ -26,6 +26,8 @@ from promisekeeper.views import (
     Kind,
     Outcome,
     PromiseView,
+    Risk,
+    RiskKind,
     Status,
 )
 from promisekeeper.when import Due
@@ -866,3 +868,22 @@ def policy_unreadable(key: str, text: str, problem: str) -> str:
         f"policy.{key} = {text!r} in the config file cannot be used ({problem.rstrip('.')}); "
         "use e.g. 24bh, 4h or 2bd."
     )
+
+
+# --- suppliers, pickup and deposits ------------------------------------------------------------------
+
+
+def order_ref(order_id: int) -> str:
+    """A supply order as people name it: ``S3``."""
+    return f"S{order_id}"
+
+
+def risk_text(risk: Risk, tz: ZoneInfo) -> str:
+    """Why a promise is at risk, in one sentence: what the supplier says against what was promised."""
+    order = f"{order_ref(risk.order_id)} from {risk.supplier}"
+    due = describe_moment(risk.due, tz)
+    if risk.kind == RiskKind.order_overdue and risk.eta is not None:
+        return f"{order} was expected {describe_moment(risk.eta, tz)} and has not all arrived; due {due}."
+    if risk.kind == RiskKind.eta_late and risk.eta is not None:
+        return f"{order} now arrives {describe_moment(risk.eta, tz)}, too late for the due {due}."
+    return f"{order} has no delivery date yet; due {due}."

@@ -66,6 +66,13 @@ def test_add_json_has_the_spec_keys(pkj: PkJson) -> None:
         "remedied": False,
         "unhappy": False,
         "created": "2026-11-22T10:00:00+01:00",
+        "handover": "pickup",
+        "ready_at": None,
+        "deposit": None,
+        "balance": None,
+        "orders": [],
+        "at_risk": False,
+        "risk": None,
     }
 
 

@@ -69,7 +69,15 @@ class State:
 
             s = self.settings
             now = s.pinned_now or datetime.now(UTC)
-            self._clock = Clock(now=now, tz=s.tz, date_order=s.date_order, country=s.country, hours=s.hours)
+            self._clock = Clock(
+                now=now,
+                tz=s.tz,
+                date_order=s.date_order,
+                country=s.country,
+                hours=s.hours,
+                supply_margin=s.supply.margin,
+                no_eta_warn=s.supply.no_eta_warn,
+            )
         return self._clock
 
     @property

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection
 
-HEAD = 3
+HEAD = 4
 """The schema version the newest revision makes (``pk_meta.schema_version``)."""
 
 VERSION_TABLE = "alembic_version"

@@ -16,21 +16,25 @@ from sqlmodel import Session, col, select
 
 from promisekeeper.db import COMMAND_KEY
 from promisekeeper.errors import BadInput, NotFound
-from promisekeeper.models import Change, Customer, Delivery, Event, Promise, Tag
-from promisekeeper.rules import assess, money_of
+from promisekeeper.models import Change, Customer, Delivery, Event, Promise, SupplyLink, SupplyOrder, Tag
+from promisekeeper.rules import assess, balance, money_of, risk
 from promisekeeper.text import check_text
 from promisekeeper.views import (
+    Consent,
     DeliveryView,
     EventKind,
     EventView,
     Fulfilment,
+    Handover,
     Kind,
     Outcome,
     PromiseView,
+    Risk,
     State,
+    Supply,
     Terms,
 )
-from promisekeeper.when import Clock, Due
+from promisekeeper.when import Clock, Due, earlier_by
 
 CHUNK = 500
 FORGOTTEN = "(forgotten customer)"
@@ -116,17 +120,66 @@ def deliveries_of(session: Session, promise_id: int) -> list[Delivery]:
     return list(session.exec(query).all())
 
 
+def handover_of(p: Promise) -> Handover | None:
+    """How the goods of ``p`` reach the customer; ``None`` for a promise of no goods (reply, callback…).
+    A promise written before schema 4 has none stored and is a pickup, the default."""
+    if p.kind != Kind.delivery:
+        return None
+    return Handover(p.handover) if p.handover else Handover.pickup
+
+
 def judge(
-    terms: Terms, deliveries: Sequence[Fulfilment], *, state: str, closed_at: datetime | None, now: datetime
+    terms: Terms,
+    deliveries: Sequence[Fulfilment],
+    *,
+    state: str,
+    closed_at: datetime | None,
+    now: datetime,
+    ready_at: datetime | None = None,
 ) -> Outcome:
     """``rules.assess`` for a stored promise: its ``closed_at`` is a fulfilment only in state ``fulfilled``
-    (a cancelled promise is closed too, but was never fulfilled)."""
+    (a cancelled promise is closed too, but was never fulfilled). ``ready_at``: a pickup's readiness
+    (``ready_of``)."""
     return assess(
         terms,
         deliveries,
         now=now,
         closed_at=closed_at if state == State.fulfilled else None,
         cancelled=state == State.cancelled,
+        ready_at=ready_at,
+    )
+
+
+def ready_of(p: Promise) -> datetime | None:
+    """When the goods of a pickup promise were ready for the customer (``None``: not marked, or no pickup)."""
+    return p.ready_at if handover_of(p) == Handover.pickup else None
+
+
+def supplies_of(session: Session, promise_ids: Sequence[int]) -> dict[int, list[Supply]]:
+    """The supply orders each promise waits for (not voided), in a few queries."""
+    found: dict[int, list[Supply]] = defaultdict(list)
+    for chunk in chunks(promise_ids):
+        query = (
+            select(SupplyLink.promise_id, SupplyOrder)
+            .join(SupplyOrder, col(SupplyOrder.id) == col(SupplyLink.order_id))
+            .where(col(SupplyLink.promise_id).in_(chunk), col(SupplyOrder.state) != State.voided)
+            .order_by(col(SupplyOrder.id))
+        )
+        for pid, o in session.exec(query):
+            found[pid].append(Supply(o.id or 0, o.supplier, o.eta, o.quantity, o.received_quantity))
+    return found
+
+
+def risk_of(p: Promise, orders: Sequence[Supply], clock: Clock) -> Risk | None:
+    """``rules.risk`` for a stored promise: only an open one, not yet ready, that waits for an order."""
+    if not orders or p.state != State.active or p.ready_at is not None:
+        return None
+    return risk(
+        p.due,
+        orders,
+        now=clock.now,
+        latest_eta=earlier_by(clock.supply_margin, p.due, clock, "[supply] margin"),
+        eta_needed_from=earlier_by(clock.no_eta_warn, p.due, clock, "[supply] no_eta_warn"),
     )
 
 
@@ -151,7 +204,12 @@ def sync(session: Session, promise: Promise, clock: Clock) -> Outcome:
     """Judge the promise with ``rules.assess`` and store what the queries need of that judgement."""
     deliveries = [fulfilment_of(d) for d in deliveries_of(session, promise.id or 0)]
     outcome = judge(
-        terms_of(promise), deliveries, state=promise.state, closed_at=promise.closed_at, now=clock.now
+        terms_of(promise),
+        deliveries,
+        state=promise.state,
+        closed_at=promise.closed_at,
+        now=clock.now,
+        ready_at=ready_of(promise),
     )
     for name, value in outcome_columns(outcome, fulfilled=promise.state == State.fulfilled).items():
         setattr(promise, name, value)
@@ -184,6 +242,7 @@ def append_event(
     *,
     promise_id: int | None = None,
     customer_id: int | None = None,
+    order_id: int | None = None,
     **data: Any,
 ) -> None:
     """Append one history event: its kind and typed fields, under the command's change."""
@@ -192,6 +251,7 @@ def append_event(
             change_id=change_id(session, at),
             promise_id=promise_id,
             customer_id=customer_id,
+            order_id=order_id,
             at=at,
             kind=str(event),
             data=data,
@@ -208,13 +268,16 @@ def views(
     """Judge a batch of promises, loading their customers, tags and deliveries in a few queries."""
     ids = [p.id for p in promises if p.id is not None]
     names: dict[int, str | None] = {}
+    speaks: dict[int, tuple[str | None, str]] = {}
     tags: dict[int, list[str]] = defaultdict(list)
     deliveries: dict[int, list[Delivery]] = defaultdict(list)
     history: dict[int, list[Event]] = defaultdict(list)
     customer_ids = sorted({p.customer_id for p in promises if p.customer_id is not None})
     for chunk in chunks(customer_ids):
-        for cid, name in session.exec(select(Customer.id, Customer.name).where(col(Customer.id).in_(chunk))):
+        who = select(Customer.id, Customer.name, Customer.language, Customer.consent)
+        for cid, name, language, consent in session.exec(who.where(col(Customer.id).in_(chunk))):
             names[cid or 0] = name
+            speaks[cid or 0] = (language, consent)
     for chunk in chunks(ids):
         for t in session.exec(select(Tag).where(col(Tag.promise_id).in_(chunk)).order_by(col(Tag.tag))):
             tags[t.promise_id].append(t.tag)
@@ -231,6 +294,7 @@ def views(
             )
             for e in session.exec(events):
                 history[e.promise_id or 0].append(e)
+    supplies = supplies_of(session, ids)
     out = []
     for p in promises:
         pid = p.id or 0
@@ -240,7 +304,11 @@ def views(
             state=p.state,
             closed_at=p.closed_at,
             now=clock.now,
+            ready_at=ready_of(p),
         )
+        price = money_of(p.price_minor, p.currency)
+        deposit = money_of(p.deposit_minor, p.deposit_currency)
+        language, consent = speaks.get(p.customer_id or 0, (None, Consent.none))
         out.append(
             PromiseView(
                 id=pid,
@@ -248,7 +316,7 @@ def views(
                 customer=names.get(p.customer_id) if p.customer_id is not None else None,
                 what=p.what,
                 quantity=p.quantity,
-                price=money_of(p.price_minor, p.currency),
+                price=price,
                 due=Due(p.due, p.date_only),
                 original_due=Due(p.original_due, bool(p.original_date_only)) if p.original_due else None,
                 renegotiated=p.renegotiated,
@@ -269,6 +337,14 @@ def views(
                 history=tuple(EventView(e.at, e.kind, dict(e.data or {}), e.change_id) for e in history[pid])
                 if detail
                 else (),
+                handover=handover_of(p),
+                ready_at=p.ready_at,
+                deposit=deposit,
+                balance=balance(price, deposit, outcome.charged) if deposit is not None else None,
+                orders=tuple(o.id for o in supplies.get(pid, ())),
+                risk=risk_of(p, supplies.get(pid, ()), clock),
+                customer_language=language,
+                customer_consent=Consent(consent or Consent.none),
             )
         )
     return out

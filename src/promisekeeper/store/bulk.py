@@ -63,6 +63,7 @@ _RECORD_FIELDS = (
     *("original_date_only", "renegotiated", "staff", "note", "parent_id", "created", "state", "closed_at"),
     *("unhappy", "remedied", "fulfilled_at", "delivered_quantity", "charged_minor", "charged_currency"),
     *("late_seconds", "dev_late", "dev_substituted", "dev_price", "dev_short", "dev_excess"),
+    *("handover", "ready_at", "deposit_minor", "deposit_currency"),
 )
 
 
@@ -509,6 +510,10 @@ def prepare_csv_row(r: CsvPromise, clock: Clock) -> None:
         "unhappy": False,
         "remedied": False,
         **outcome_columns(outcome, fulfilled=closed_at is not None),
+        "handover": None,
+        "ready_at": None,
+        "deposit_minor": None,
+        "deposit_currency": None,
     }
     r.record = tuple(record[name] for name in _RECORD_FIELDS)
 
