@@ -53,11 +53,11 @@ def fulfil(
 
 
 def judge(
-    t: Terms, ds: Sequence[Fulfilment], *, now: datetime = NOW, closed: bool = True, **kw: bool
+    t: Terms, ds: Sequence[Fulfilment], *, now: datetime = NOW, closed: bool = True, cancelled: bool = False
 ) -> Outcome:
     """Assess as the store does: a promise is closed at its last delivery once it has any."""
     closed_at = max(d.at for d in ds) if closed and ds else None
-    return assess(t, ds, now=now, closed_at=closed_at, **kw)
+    return assess(t, ds, now=now, closed_at=closed_at, cancelled=cancelled)
 
 
 # --- status -------------------------------------------------------------------------------------
