@@ -337,6 +337,27 @@ SUPPLY_FIELDS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach a customer waiting for goods (``supplier receive`` prints it)."""
+
+    email: str | None = None
+    phone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What ``supplier receive`` did: the order as it is now, the promises it made ready (earliest due
+    first) and the ones still waiting for it, with how to reach each promise's customer."""
+
+    order: SupplyOrderView
+    quantity: int
+    ready: tuple[PromiseView, ...] = ()
+    waiting: tuple[PromiseView, ...] = ()
+    contacts: dict[int, Contact] = field(default_factory=dict)
+    """By promise id."""
+
+
+@dataclass(frozen=True, slots=True)
 class DueReport:
     """The morning list: overdue, at risk, due soon (within ``[policy] warn_before``, up to
     ``soon_until``), due up to ``until``, and ready for pickup; a promise is in one section only."""

@@ -878,6 +878,19 @@ def order_ref(order_id: int) -> str:
     return f"S{order_id}"
 
 
+def parse_order_id(text: str) -> int:
+    """A supply order as typed — ``S3``, ``s3`` or ``3`` — as its number; anything else is one sentence
+    (bad input; a number beyond any row id is no order's)."""
+    from promisekeeper.errors import BadInput, NotFound, quote
+
+    digits = text.strip().removeprefix("S").removeprefix("s")
+    if not digits.isascii() or not digits.isdigit() or int(digits) < 1:
+        raise BadInput(f"ORDER must be a supply order such as S3, not '{quote(text)[1:-1]}'.")
+    if len(digits) > 18:
+        raise NotFound(f"There is no supply order S{quote(digits)[1:-1]}; `pk supplier list` shows them.")
+    return int(digits)
+
+
 def risk_text(risk: Risk, tz: ZoneInfo) -> str:
     """Why a promise is at risk, in one sentence: what the supplier says against what was promised."""
     order = f"{order_ref(risk.order_id)} from {risk.supplier}"

@@ -7,6 +7,7 @@
 - ``stats``: the track record in SQL
 - ``sentlog``: what the morning mail told whom
 - ``bulk``: import/export streams and ``pk db copy``
+- ``supply``: supply orders and the promises waiting for them, pickup readiness, deposits
 
 Inside the package the modules import each other downward only (``base`` at the bottom).
 """
@@ -87,6 +88,16 @@ from promisekeeper.store.sentlog import (
     record_sent,
 )
 from promisekeeper.store.stats import stats
+from promisekeeper.store.supply import (
+    change_eta,
+    link,
+    list_orders,
+    mark_ready,
+    order_detail,
+    place_order,
+    receive,
+    record_deposit,
+)
 
 __all__ = [
     "FORGOTTEN",
@@ -103,6 +114,7 @@ __all__ = [
     "amend",
     "backups_before",
     "cancel",
+    "change_eta",
     "check",
     "check_json_sections",
     "clean_quantity",
@@ -126,8 +138,11 @@ __all__ = [
     "judge",
     "last_sent_at",
     "latest_remedy",
+    "link",
+    "list_orders",
     "list_promises",
     "log_contact",
+    "mark_ready",
     "merge_customers",
     "near_miss",
     "new_csv_customers",
@@ -135,10 +150,14 @@ __all__ = [
     "next_to_undo",
     "open_promises",
     "optional_text",
+    "order_detail",
+    "place_order",
     "prepare_csv_row",
+    "receive",
     "recent_changes",
     "recipient_key",
     "record_backup",
+    "record_deposit",
     "record_notice",
     "record_sent",
     "remedy",

@@ -36,6 +36,7 @@ from promisekeeper.store.base import (
 )
 from promisekeeper.store.customers import customer_for, customer_key, find_customer, get_customer
 from promisekeeper.store.queries import fold
+from promisekeeper.store.supply import SUPPLY_EVENTS, reverse_supply
 from promisekeeper.views import IRREVERSIBLE, ChangeView, EventKind, Kind, PromiseView, State
 from promisekeeper.when import Clock, Due
 
@@ -339,12 +340,15 @@ def undo(session: Session, *, clock: Clock, expected: int | None = None) -> Chan
     me = change_id(session, clock.now)
     touched: dict[int, Promise] = {}
     customers: set[int] = set()
+    orders: set[int] = set()
     for e in reversed(events):
         promise = session.get(Promise, e.promise_id) if e.promise_id is not None else None
         if promise is not None:
             touched[promise.id or 0] = promise
         if e.customer_id is not None:
             customers.add(e.customer_id)
+        if e.order_id is not None and e.promise_id is None:
+            orders.add(e.order_id)
         _reverse(session, e, promise)
     target.undone_by = me
     session.add(target)
@@ -361,6 +365,10 @@ def undo(session: Session, *, clock: Clock, expected: int | None = None) -> Chan
             customer_id=promise.customer_id,
             change=shown.id,
             command=shown.command,
+        )
+    for oid in sorted(orders):
+        append_event(
+            session, EventKind.undone, clock.now, order_id=oid, change=shown.id, command=shown.command
         )
     for cid in customers - {p.customer_id for p in touched.values()}:
         if session.get(Customer, cid) is not None:
@@ -381,7 +389,9 @@ def _reverse(session: Session, e: Event, promise: Promise | None) -> None:
     """Compensate one event of the change being undone."""
     d = e.data or {}
     kind = e.kind
-    if kind in (EventKind.promised, EventKind.imported) and promise is not None:
+    if kind in SUPPLY_EVENTS:
+        reverse_supply(session, e, promise)
+    elif kind in (EventKind.promised, EventKind.imported) and promise is not None:
         promise.state = State.voided
         session.add(promise)
     elif kind in (EventKind.delivered, EventKind.done) and promise is not None:

@@ -30,7 +30,8 @@ from promisekeeper.store.base import (
     view,
 )
 from promisekeeper.store.customers import customer_for
-from promisekeeper.views import EventKind, Fulfilment, Kind, PromiseView, State, Status
+from promisekeeper.store.supply import check_deposit
+from promisekeeper.views import EventKind, Fulfilment, Handover, Kind, PromiseView, State, Status
 from promisekeeper.when import Clock, Due, on_a_working_day, parse_when
 
 _REASON_HINT = 'say why, e.g. "Supplier delay; the customer agreed"'
@@ -50,12 +51,21 @@ def add_promise(
     note: str | None = None,
     tags: Sequence[str] = (),
     parent_id: int | None = None,
+    deposit: Money | None = None,
+    handover: Handover | None = None,
 ) -> int:
-    """Record a new promise and its ``promised`` event; return its id."""
+    """Record a new promise and its ``promised`` event; return its id.
+
+    ``handover`` (pickup or delivery) belongs to a promise of goods only (``None`` there: judged as a
+    pickup); a ``deposit`` taken when the promise is made is its own ``deposit`` event."""
     try:
         kind = Kind(kind)
     except ValueError:
         raise BadInput(f"Unknown kind {kind!r}; use one of {', '.join(Kind)}.") from None
+    if handover is not None and kind != Kind.delivery:
+        raise BadInput(f"A {kind} hands over no goods; --handover is for a promise of goods (kind delivery).")
+    if deposit is not None:
+        check_deposit(deposit, price)
     what = clean_text(what, "WHAT")
     quantity = clean_quantity(quantity)
     who = customer_for(session, customer, clock=clock)
@@ -72,6 +82,9 @@ def add_promise(
         note=optional_text(note, "The note", multiline=True),
         parent_id=parent_id,
         created=clock.now,
+        handover=str(handover) if handover is not None else None,
+        deposit_minor=deposit.minor if deposit else None,
+        deposit_currency=deposit.currency if deposit else None,
     )
     session.add(promise)
     session.flush()
@@ -88,7 +101,19 @@ def add_promise(
         kind=str(kind),
         staff=promise.staff,
         parent_id=parent_id,
+        handover=promise.handover,
     )
+    if deposit is not None:
+        append_event(
+            session,
+            EventKind.deposit,
+            clock.now,
+            promise_id=promise.id,
+            customer_id=promise.customer_id,
+            amount_minor=deposit.minor,
+            currency=deposit.currency,
+            before_minor=None,
+        )
     return promise.id
 
 
