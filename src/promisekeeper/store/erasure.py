@@ -38,18 +38,22 @@ SCRUBBED: dict[str, tuple[str, ...]] = {
     "customer": ("note",),  # other customers' notes; the forgotten customer's own note is erased
     "sent_report": ("recipients", "subject"),
     "sent_to": ("recipient",),
+    "supply_order": ("what", "ref"),  # "Boots for Anna Smith", a reference naming her
 }
 """The text columns in which mentions are replaced, table by table."""
 
 EXEMPT: dict[str, tuple[str, ...]] = {
-    # The forgotten customer's own name, key, email and phone are erased; other customers' are theirs.
-    "customer": ("name", "name_key", "email", "phone"),
+    # The forgotten customer's own name, key, email and phone are erased; other customers' are theirs;
+    # a language tag and a consent word are codes that mention no one.
+    "customer": ("name", "name_key", "email", "phone", "language", "consent"),
     # Codes, not text anyone typed; and staff names are the staff's (statistics group by them).
-    "promise": ("kind", "currency", "staff", "state", "charged_currency"),
+    "promise": ("kind", "currency", "staff", "state", "charged_currency", "handover", "deposit_currency"),
     "delivery": ("currency",),
     "event": ("kind",),
     "change": ("command",),
     "sent_item": ("section",),
+    # A supplier is a business, not a person the book must forget; the state is a code.
+    "supply_order": ("supplier", "state"),
     # The schema version and the backups' paths (which `customer forget` names).
     "pk_meta": ("key", "value"),
 }
