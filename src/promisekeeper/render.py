@@ -131,6 +131,8 @@ def customer_dict(c: CustomerView, tz: ZoneInfo, *, history: bool = False) -> di
         "email": c.email,
         "phone": c.phone,
         "note": c.note,
+        "language": c.language,
+        "consent": str(c.consent),
         "promises": t.promises,
         "kept": t.kept,
         "deviated": t.deviated,
@@ -765,6 +767,7 @@ class TableRenderer:
         for label, value in (("Email", c.email), ("Phone", c.phone), ("Note", c.note)):
             if value:
                 head.append((label, _safe(value, keep_lines=label == "Note"), ""))
+        head.append(("Messages", words.consent_text(c.consent, c.language), ""))
         head.append(("Track record", words.track_record(figures(c.name, c.tally)), ""))
         parts: list[Grid | list[Line]] = [_pairs(head, self.console.width, colon=False)]
         if c.history:

@@ -7,12 +7,12 @@ that was already formatted, so a translation can plug in here and nowhere else.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from promisekeeper.lang import DAY_NAMES, ENGLISH, MONTH_NAMES, Voice
 from promisekeeper.money import Money, format_money
 from promisekeeper.rules import deviation_from_data, moment_of, money_of
 from promisekeeper.views import (
@@ -32,8 +32,6 @@ from promisekeeper.views import (
 )
 from promisekeeper.when import Due
 
-DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 RENEGOTIATED_MARK = "↻"
 
 
@@ -50,43 +48,17 @@ def describe_due(due: Due, tz: ZoneInfo, *, now: datetime | None = None) -> str:
 
     The year is added only when ``now`` is given and the due falls in another year.
     """
-    local = due.moment.astimezone(tz)
-    text = f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]}"
-    if now is not None and now.astimezone(tz).year != local.year:
-        text += f" {local.year}"
-    if due.date_only:
-        return f"{text} (end of day)"
-    return f"{text} {local:%H:%M}"
+    return ENGLISH.due(due, tz, now=now)
 
 
 def describe_moment(moment: datetime, tz: ZoneInfo) -> str:
     """A moment with its year, for history and mail: ``Tue 24 Nov 2026 17:00``."""
-    local = moment.astimezone(tz)
-    return (
-        f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year} {local:%H:%M}"
-    )
+    return ENGLISH.moment(moment, tz)
 
 
 def describe_span(seconds: float) -> str:
-    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes``.
-
-    At most the two largest units (the second only when not zero), truncated to whole minutes;
-    the sign is ignored, so a lateness and an earliness read the same.
-    """
-    if math.isnan(seconds):
-        return "an unknown time"
-    if math.isinf(seconds):
-        return "forever"
-    minutes = int(abs(seconds)) // 60
-    if minutes == 0:
-        return "less than a minute"
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
-    while parts[0][0] == 0:
-        parts.pop(0)
-    shown = [parts[0]] + [p for p in parts[1:2] if p[0]]
-    return " ".join(f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in shown)
+    """A length of time the way a person says it: ``2 days 3 hours``, ``45 minutes`` (``Voice.span``)."""
+    return ENGLISH.span(seconds)
 
 
 def short_span(seconds: float) -> str:
@@ -345,6 +317,10 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return contact_text(d, customer)
     if kind == EventKind.customer_updated:
         return "details changed: " + ", ".join(d.get("changes") or {})
+    if kind in (EventKind.notice_sent, EventKind.message_sent):
+        return sent_text(d)
+    if kind == EventKind.consent:
+        return f"consent to messages: {d.get('old')} → {d.get('new')}"
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
 
 
@@ -512,6 +488,9 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
     EventKind.contact: "contact logged",
+    EventKind.notice_sent: "notice sent for",
+    EventKind.message_sent: "message sent for",
+    EventKind.consent: "changed a customer's consent",
 }
 
 
@@ -867,6 +846,106 @@ def policy_unreadable(key: str, text: str, problem: str) -> str:
     return (
         f"policy.{key} = {text!r} in the config file cannot be used ({problem.rstrip('.')}); "
         "use e.g. 24bh, 4h or 2bd."
+    )
+
+
+# --- messages to customers (pk notice --send, pk ready --tell, pk followup send) ---------------------
+# Every sentence here reaches a customer, in their language: each goes through ``voice.say`` (the
+# catalogs in promisekeeper/locale hold its translations), with days and money in the voice's formats.
+
+
+def greeting(customer: str | None, voice: Voice = ENGLISH) -> str:
+    """``Dear Anna Smith,`` / ``Guten Tag Anna Smith,``; ``Hello,`` without a name."""
+    return voice.say("Dear %(name)s,", name=customer) if customer else voice.say("Hello,")
+
+
+def voiced_item(what: str, quantity: int, voice: Voice = ENGLISH) -> str:
+    """``2 × Hiking boots`` with the count in the voice's digits; a single item without the count."""
+    return f"{voice.number(quantity)} × {what}" if quantity != 1 else what
+
+
+def message_subject(message: str, p: PromiseView, shop: str, voice: Voice = ENGLISH) -> str:
+    """The subject of a message to a customer: the shop and the promise's number only, never text a
+    person typed (``Trailhead Outfitters: your order #12 is ready``)."""
+    if message == "ready":
+        return voice.say("%(shop)s: your order #%(id)s is ready", shop=shop, id=p.id)
+    if message == "followup":
+        return voice.say("%(shop)s: is everything all right with your order?", shop=shop)
+    if p.kind == Kind.delivery:
+        return voice.say("%(shop)s: about your order #%(id)s", shop=shop, id=p.id)
+    return voice.say("%(shop)s: about what we promised you (#%(id)s)", shop=shop, id=p.id)
+
+
+def ready_text(p: PromiseView, *, shop: str, tz: ZoneInfo, voice: Voice = ENGLISH) -> str:
+    """The message that a customer's goods are ready to collect, with what is left to pay."""
+    ready = voice.says(
+        "%(item)s, which you ordered on %(day)s, is ready for you to collect.",
+        "%(item)s, which you ordered on %(day)s, are ready for you to collect.",
+        p.quantity,
+        item=voiced_item(p.what, p.quantity, voice),
+        day=voice.day(p.created, tz),
+    )
+    lines = [greeting(p.customer, voice), "", ready]
+    if p.deposit is not None and p.balance is not None:
+        money = {"deposit": voice.money(p.deposit), "balance": voice.money(p.balance)}
+        lines.append(voice.say("You paid a deposit of %(deposit)s; %(balance)s is left to pay.", **money))
+    elif p.price is not None and p.outcome.charged is None:
+        lines.append(voice.say("The price, as agreed, is %(price)s.", price=voice.money(p.price)))
+    lines += ["", voice.say("We look forward to seeing you."), "", shop]
+    return "\n".join(lines) + "\n"
+
+
+def followup_text(parent: PromiseView, *, shop: str, tz: ZoneInfo, voice: Voice = ENGLISH) -> str:
+    """The check-in after a delivery: did it turn out as the customer expected? (a reply reaches the shop)."""
+    thing = voiced_item(parent.what, parent.quantity, voice)
+    if parent.outcome.fulfilled_at is not None:
+        got = voice.say(
+            "On %(day)s you received %(item)s from us.",
+            day=voice.day(parent.outcome.fulfilled_at, tz),
+            item=thing,
+        )
+    else:
+        got = voice.say("You recently received %(item)s from us.", item=thing)
+    lines = [
+        greeting(parent.customer, voice),
+        "",
+        got,
+        voice.say("We would like to know: is everything as you expected?"),
+        voice.say("If anything is not right, reply to this message and we will put it right."),
+        "",
+        voice.say("Thank you for your custom."),
+        "",
+        shop,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_MESSAGE_WORDS = {"notice": "the notice", "ready": "the ready message", "followup": "the follow-up check-in"}
+_CHANNEL_WORDS = {"email": "by email", "sms": "by text message"}
+
+
+def sent_text(data: Mapping[str, Any]) -> str:
+    """The history line of a message sent to the customer: ``the notice was sent by email (in de)``."""
+    what = _MESSAGE_WORDS.get(str(data.get("message")), "a message")
+    how = _CHANNEL_WORDS.get(str(data.get("channel")), "")
+    language = f" (in {data['language']})" if data.get("language") else ""
+    return f"{what} was sent to the customer {how}{language}".replace("  ", " ").strip()
+
+
+def consent_text(consent: str, language: str | None) -> str:
+    """What a customer agreed to, as ``customer show`` says it: ``by email, in de``."""
+    how = _CHANNEL_WORDS.get(str(consent))
+    said = how if how is not None else "none (not agreed to)"
+    return f"{said}, in {language}" if language else said
+
+
+def stop_text(channel: str, voice: Voice = ENGLISH) -> str:
+    """How a customer stops further messages (the last line of each one; ``channel``: email or sms)."""
+    if channel == "sms":
+        return voice.say("You get these texts because you agreed to them; to stop them, tell us.")
+    return voice.say(
+        "You get this mail because you agreed to hear from us by email; "
+        "to stop further messages, reply with the word stop or tell us in the shop."
     )
 
 

@@ -148,4 +148,13 @@ def main() -> None:
 
 
 # The command modules register themselves on ``app``.
-from promisekeeper.cli import contact, corrections, customers, data, notify, promises, reports  # noqa: E402, F401
+from promisekeeper.cli import (  # noqa: E402, F401
+    contact,
+    corrections,
+    customers,
+    data,
+    messages,
+    notify,
+    promises,
+    reports,
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -50,6 +50,7 @@ class State:
     _clock: Clock | None = None
     _db: Database | None = None
     _told_missing: bool = False
+    told_languages: set[str] = field(default_factory=set)  # said once a run: no catalog for them
     _console: Console | None = None
 
     @property

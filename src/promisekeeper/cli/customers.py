@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from dataclasses import replace
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from promisekeeper.cli import app
-from promisekeeper.cli.common import FormatOpt, JsonOpt, state
-from promisekeeper.views import Format
+from promisekeeper.cli.common import FormatOpt, JsonOpt, State, state
+from promisekeeper.views import Consent, Format
+
+if TYPE_CHECKING:
+    from promisekeeper.views import CustomerView
 
 customer_app = typer.Typer(
     name="customer", help="Customers: contact details and each one's track record.", no_args_is_help=True
@@ -27,17 +31,46 @@ def add(
     email: Annotated[str | None, typer.Option("--email", "-e", help="Email address.")] = None,
     phone: Annotated[str | None, typer.Option("--phone", help="Phone number.")] = None,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language",
+            "-l",
+            metavar="LANG",
+            help="The language messages to them are written in: en, de, de-AT… (default: language in "
+            "\\[shop]).",
+        ),
+    ] = None,
+    consent: Annotated[
+        Consent | None,
+        typer.Option(
+            "--consent",
+            help="What they agreed to be sent messages by: email, sms or none (default for a new "
+            "customer: none, so nothing is sent).",
+        ),
+    ] = None,
 ) -> None:
-    """Add a customer, or fill in the contact details of one already known.
+    """Add a customer, or fill in the details of one already known (also their language and consent).
+
+    A change of consent is kept in the customer's history (when they agreed, when they objected).
 
     Example: pk customer add "Anna Smith" --email anna@example.com --phone "+49 30 1234567"
+
+    Example: pk customer add "Jörg Müller" --email joerg@example.de --language de --consent email
     """
     from promisekeeper import store
 
     st = state(ctx)
     with st.session() as session:
         shown, created = store.add_customer(
-            session, clock=st.clock, name=name, email=email, phone=phone, note=note
+            session,
+            clock=st.clock,
+            name=name,
+            email=email,
+            phone=phone,
+            note=note,
+            language=language,
+            consent=consent,
         )
     st.console.print(f"{'Added' if created else 'Updated'} customer {shown}.")
 
@@ -53,7 +86,7 @@ def list_(ctx: typer.Context, fmt: FormatOpt = Format.table, as_json: JsonOpt = 
     st = state(ctx)
     with st.session(write=False) as session:
         customers = store.customer_list(session, clock=st.clock)
-    st.renderer(fmt, as_json).customers(customers)
+    st.renderer(fmt, as_json).customers([_speaking(st, c) for c in customers])
 
 
 @customer_app.command("show")
@@ -67,7 +100,12 @@ def show(ctx: typer.Context, name: NameArg, fmt: FormatOpt = Format.table, as_js
     st = state(ctx)
     with st.session(write=False) as session:
         customer = store.customer_detail(session, clock=st.clock, name=name)
-    st.renderer(fmt, as_json).customer(customer)
+    st.renderer(fmt, as_json).customer(_speaking(st, customer))
+
+
+def _speaking(st: State, customer: CustomerView) -> CustomerView:
+    """The customer with the language messages to them are written in: theirs, else the shop's."""
+    return replace(customer, language=customer.language or st.settings.language)
 
 
 @customer_app.command("forget")

@@ -44,8 +44,10 @@ from promisekeeper.store.corrections import (
     void_delivery,
 )
 from promisekeeper.store.customers import (
+    Addressee,
     Forgotten,
     add_customer,
+    addressee,
     customer_detail,
     customer_key,
     customer_list,
@@ -60,6 +62,7 @@ from promisekeeper.store.erasure import (
     record_backup,
     remember_backup,
 )
+from promisekeeper.store.outbox import followups_due, record_message, sent_at, sent_keys
 from promisekeeper.store.promises import (
     add_promise,
     amend,
@@ -103,6 +106,7 @@ __all__ = [
     "FORGOTTEN",
     "MENTION",
     "SCHEMA_VERSION",
+    "Addressee",
     "Backup",
     "CsvPromise",
     "Forgotten",
@@ -111,6 +115,7 @@ __all__ = [
     "Session",
     "add_customer",
     "add_promise",
+    "addressee",
     "amend",
     "backups_before",
     "cancel",
@@ -132,6 +137,7 @@ __all__ = [
     "escalation_report",
     "export_sections",
     "fix_promise",
+    "followups_due",
     "forget_customer",
     "forget_preview",
     "iter_promises",
@@ -158,6 +164,7 @@ __all__ = [
     "recipient_key",
     "record_backup",
     "record_deposit",
+    "record_message",
     "record_notice",
     "record_sent",
     "remedy",
@@ -165,6 +172,8 @@ __all__ = [
     "rename_customer",
     "require_empty",
     "section_keys",
+    "sent_at",
+    "sent_keys",
     "staff_names",
     "stats",
     "undo",

@@ -440,6 +440,11 @@ def _reverse(session: Session, e: Event, promise: Promise | None) -> None:
             for field, values in (d.get("changes") or {}).items():
                 setattr(customer, field, values["old"])
             session.add(customer)
+    elif kind == EventKind.consent and e.customer_id is not None:
+        customer = session.get(Customer, e.customer_id)
+        if customer is not None:
+            customer.consent = str(d.get("old") or "none")
+            session.add(customer)
     session.flush()
 
 

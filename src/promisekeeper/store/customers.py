@@ -8,13 +8,14 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from promisekeeper.config import check_language
 from promisekeeper.errors import BadInput, NotFound
 from promisekeeper.models import Customer, Event, Promise
 from promisekeeper.rules import normalise
-from promisekeeper.store.base import append_event, clean_text, optional_text, views
+from promisekeeper.store.base import append_event, clean_text, load_promise, optional_text, views
 from promisekeeper.store.erasure import Backup, backups_before, scrub_mentions, secure_delete, traces
 from promisekeeper.store.stats import tally, tally_columns
-from promisekeeper.views import CustomerView, EventKind, State, Tally
+from promisekeeper.views import Consent, CustomerView, EventKind, State, Tally
 from promisekeeper.when import Clock
 
 
@@ -70,8 +71,15 @@ def add_customer(
     email: str | None = None,
     phone: str | None = None,
     note: str | None = None,
+    language: str | None = None,
+    consent: Consent | None = None,
 ) -> tuple[str, bool]:
-    """Create a customer, or fill in the details of one already known; return the name and if it is new."""
+    """Create a customer, or fill in the details of one already known; return the name and if it is new.
+
+    ``language`` (a BCP 47 tag, ``de``) is the language messages to them are written in (``None`` on a
+    new customer: the shop's); ``consent`` what they agreed to be sent messages by. A change of consent
+    is a ``consent`` event of its own (old and new): the book can show when a customer agreed or objected.
+    """
     name = " ".join(
         clean_text(name, "The customer's name", 'give it as people say it, e.g. "Anna Smith"').split()
     )
@@ -80,24 +88,69 @@ def add_customer(
     if customer is None:
         customer = Customer(name=name, name_key=customer_key(name), created=clock.now)
     before = {"email": customer.email, "phone": customer.phone, "note": customer.note}
+    language_before = customer.language
     if email is not None:
         customer.email = _contact(email, "email")
     if phone is not None:
         customer.phone = _contact(phone, "phone")
     if note is not None:
         customer.note = optional_text(note, "The note", multiline=True)
+    if language is not None:
+        customer.language = check_language(language, "--language")
+    agreed = Consent(customer.consent or Consent.none)
+    if consent is not None:
+        customer.consent = consent.value
     session.add(customer)
     session.flush()
     if created:
         append_event(session, EventKind.customer_added, clock.now, customer_id=customer.id)
     else:
-        after = {"email": customer.email, "phone": customer.phone, "note": customer.note}
+        before["language"] = language_before
+        after = {
+            "email": customer.email,
+            "phone": customer.phone,
+            "note": customer.note,
+            "language": customer.language,
+        }
         changed = {k: {"old": before[k], "new": after[k]} for k in before if before[k] != after[k]}
         if changed:
             append_event(
                 session, EventKind.customer_updated, clock.now, customer_id=customer.id, changes=changed
             )
+    if consent is not None and consent != agreed:
+        append_event(
+            session,
+            EventKind.consent,
+            clock.now,
+            customer_id=customer.id,
+            old=agreed.value,
+            new=consent.value,
+        )
     return customer.name or name, created
+
+
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """Whom a message about a promise goes to: their contact details, language and consent."""
+
+    name: str | None
+    email: str | None
+    phone: str | None
+    language: str | None
+    consent: Consent
+
+
+def addressee(session: Session, *, promise_id: int) -> Addressee | None:
+    """The customer of promise ``promise_id`` as a message's addressee; ``None`` for a promise made to
+    nobody by name. A forgotten customer has no details and agreed to nothing any more."""
+    promise = load_promise(session, promise_id)
+    customer = session.get(Customer, promise.customer_id) if promise.customer_id is not None else None
+    if customer is None:
+        return None
+    if customer.forgotten_at is not None:
+        return Addressee(None, None, None, None, Consent.none)
+    consent = Consent(customer.consent or Consent.none)
+    return Addressee(customer.name, customer.email, customer.phone, customer.language, consent)
 
 
 def forget_preview(session: Session, *, name: str) -> tuple[str, int]:
@@ -200,7 +253,18 @@ def customer_list(session: Session, *, clock: Clock) -> list[CustomerView]:
     customers = session.exec(
         select(Customer).where(col(Customer.name).is_not(None)).order_by(col(Customer.name_key))
     ).all()
-    return [CustomerView(c.name, c.email, c.phone, c.note, counts.get(c.id, Tally())) for c in customers]
+    return [
+        CustomerView(
+            c.name,
+            c.email,
+            c.phone,
+            c.note,
+            counts.get(c.id, Tally()),
+            language=c.language,
+            consent=Consent(c.consent or Consent.none),
+        )
+        for c in customers
+    ]
 
 
 def customer_detail(session: Session, *, clock: Clock, name: str) -> CustomerView:
@@ -221,4 +285,6 @@ def customer_detail(session: Session, *, clock: Clock, name: str) -> CustomerVie
         customer.note,
         tally(row),
         tuple(views(session, promises, clock)),
+        language=customer.language,
+        consent=Consent(customer.consent or Consent.none),
     )
