@@ -7,6 +7,7 @@ import html
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -21,8 +22,9 @@ from promisekeeper.config import SmtpSettings
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
-from promisekeeper.views import DueReport
+from promisekeeper.views import DueReport, Kind
 from promisekeeper.when import Clock, Due, end_of_day, parse_when
+from tests.cli.test_notify import Server
 
 SHOP = "Trailhead Outfitters"
 NASTY = "<script>alert('x')</script> & \"Co\" Bcc: evil@example.com"  # control characters: HOSTILE
@@ -487,3 +489,100 @@ def test_the_sent_log_drives_only_new(db: Database, clock: Clock) -> None:
         events = store.view(session, old, evening, detail=True).history
     said = words.event_text(events[-1], clock.tz, clock.now)
     assert (events[-1].kind, said) == ("notified", "mailed to owner@example.com as overdue")
+
+
+# --- the At risk and Ready for pickup sections (issue 14) ---------------------------------------------
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Server]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1, as ``pk notify``'s tests use."""
+    from tests.cli.test_notify import _start
+
+    controller, server = _start()
+    yield server
+    controller.stop()
+
+
+def _supplied(db: Database, clock: Clock) -> DueReport:
+    """#1 boots due Fri 27 whose supplier S1 ("<Meindl> & Co") now says Mon 30; #2 a tent ready since
+    Friday; #3 a call due today."""
+    with db.session() as s:
+        boots = store.add_promise(
+            s, clock=clock, what="Hiking boots", due=parse_when("2026-11-27", clock), customer="Anna Smith"
+        )
+        tent = store.add_promise(
+            s, clock=clock, what="Tent", due=parse_when("2026-11-21", clock), customer="Ben"
+        )
+        store.add_promise(
+            s, clock=clock, what="Call back Cem", due=parse_when("today 16:00", clock), kind=Kind.callback
+        )
+        store.place_order(
+            s,
+            clock=clock,
+            supplier="<Meindl> & Co",
+            what="Boots",
+            eta=parse_when("2026-11-30", clock),
+            for_ids=[boots],
+        )
+        store.mark_ready(s, clock=clock, promise_id=tent, at=datetime(2026, 11, 20, 12, 0, tzinfo=clock.tz))
+    with db.session(write=False) as session:
+        return store.due_report(session, clock=clock)
+
+
+def test_the_mail_has_the_at_risk_and_ready_sections_in_both_parts(
+    db: Database, clock: Clock, smtp_server: Server
+) -> None:
+    report = _supplied(db, clock)
+    assert ([p.id for p in report.at_risk], [p.id for p in report.ready]) == ([1], [2])
+    who = mail.envelope("promises@trailhead.example", ["owner@trailhead.example"], shop=SHOP)
+    route = mail.route(
+        SmtpSettings(host="127.0.0.1", port=smtp_server.port, security="none"), config_path=None, environ={}
+    )
+    mail.send(mail.build_message(report, who, shop=SHOP, tz=clock.tz), who, route)
+    (received,) = smtp_server.received
+    message = received.message
+    assert message["Subject"] == f"{SHOP}: 0 overdue, 1 at risk, 1 due today"
+    text, page = _parts(message)
+    flat = " ".join(text.split())
+    assert "then those at risk, then those due today, then the pickups waiting for their customer." in flat
+    assert (
+        text.index("At risk: 1") < text.index("Due today (Sun 22 Nov): 1") < text.index("Ready for pickup: 1")
+    )
+    assert "S1 from <Meindl> & Co now arrives Mon 30 Nov 2026, too late for the due Fri 27 Nov 2026." in flat
+    assert "2 days" in text[text.index("Ready for pickup") :]
+    assert "<h2" in page
+    assert page.index("At risk: 1") < page.index("Ready for pickup: 1")
+    assert "S1 from &lt;Meindl&gt; &amp; Co now arrives Mon 30 Nov 2026" in page
+    assert "<Meindl>" not in page
+    assert 'class="pk-row-at_risk"' in page
+    assert "ready, waiting 2 days" in page
+    tags = _Tags()
+    tags.feed(page)
+    tags.close()
+    assert tags.stack == []
+
+
+def test_only_new_reports_a_risk_once_until_it_changes(db: Database, clock: Clock) -> None:
+    _supplied(db, clock)
+    owner = "owner@example.com"
+    with db.session(write=False) as session:
+        first = store.newly_overdue_report(session, clock=clock, recipient=owner)
+    assert [p.id for p in first.at_risk] == [1]
+    with db.session() as session:
+        store.record_sent(
+            session, at=clock.now, recipients=[owner], subject="S", overdue=[], due=[], at_risk=first.at_risk
+        )
+    later = Clock(now=clock.now + timedelta(hours=1), tz=clock.tz)
+    with db.session(write=False) as session:
+        assert store.newly_overdue_report(session, clock=later, recipient=owner).at_risk == []
+        assert [
+            p.id for p in store.newly_overdue_report(session, clock=later, recipient="b@x.org").at_risk
+        ] == [1]
+        said = words.event_text(store.view(session, 1, later, detail=True).history[-1], clock.tz, later.now)
+    assert said == f"mailed to {owner} as at risk"
+    with db.session() as session:
+        store.change_eta(session, clock=later, order_id=1, eta=parse_when("2026-12-02", later))
+    with db.session(write=False) as session:
+        again = store.newly_overdue_report(session, clock=later, recipient=owner)
+    assert [p.id for p in again.at_risk] == [1]  # a new ETA is news again

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -21,7 +22,17 @@ from rich.text import Text
 from promisekeeper import render
 from promisekeeper.money import Money
 from promisekeeper.render import Column, Grid, csv_cell, emit, grid_lines, wrap
-from promisekeeper.views import Kind, Outcome, PromiseView, Status
+from promisekeeper.views import (
+    DueReport,
+    Format,
+    Handover,
+    Kind,
+    Outcome,
+    PromiseView,
+    Risk,
+    RiskKind,
+    Status,
+)
 from promisekeeper.when import Due, end_of_day
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -228,3 +239,81 @@ def test_due_date_is_the_shops_day_and_each_amount_has_its_currency() -> None:
         "180.00",
         "USD",
     )
+
+
+# --- the morning list's at-risk and ready sections, and check's (issue 14) -----------------------------
+
+
+def _due_report() -> DueReport:
+    """#1 overdue, #2 at risk (S3 late), #3 due today, #4 ready since Thursday (€40 deposit)."""
+    today = Due(end_of_day(datetime(2026, 11, 22).date(), TZ), True)
+    friday = end_of_day(datetime(2026, 11, 27).date(), TZ)
+    risk = Risk(
+        RiskKind.eta_late, 3, "Meindl \x1b[31m", end_of_day(datetime(2026, 11, 30).date(), TZ), friday
+    )
+    overdue = replace(view(Due(datetime(2026, 11, 20, 16, 0, tzinfo=UTC), False)), id=1)
+    overdue = replace(overdue, outcome=replace(overdue.outcome, status=Status.overdue))
+    at_risk = replace(view(Due(friday, True)), id=2, risk=risk, orders=(3,))
+    ready = replace(
+        view(today),
+        id=4,
+        what="Tent",
+        ready_at=datetime(2026, 11, 19, 15, 0, tzinfo=TZ),
+        deposit=Money(Decimal("40"), "EUR"),
+        handover=Handover.pickup,
+    )
+    return DueReport(
+        NOW,
+        today.moment,
+        [overdue],
+        [replace(view(today), id=3, what="Rope")],
+        at_risk=[at_risk],
+        ready=[ready],
+    )
+
+
+def _rendered(fmt: Format, report: DueReport) -> str:
+    out, buffer = console(colour=False)
+    render.renderer(fmt, out, TZ, NOW).due(report)
+    return buffer.getvalue()
+
+
+def test_due_json_has_at_risk_and_ready_arrays_in_order() -> None:
+    import json
+
+    doc = json.loads(_rendered(Format.json, _due_report()))
+    assert list(doc) == ["as_of", "overdue", "at_risk", "due_soon", "due", "ready"]
+    (risky,) = doc["at_risk"]
+    assert (risky["id"], risky["at_risk"], risky["orders"]) == (2, True, ["S3"])
+    assert risky["risk"].startswith("S3 from Meindl")
+    assert [p["id"] for p in doc["ready"]] == [4]
+    assert doc["ready"][0]["ready_at"] == "2026-11-19T15:00:00+01:00"
+
+
+def test_due_csv_rows_follow_the_sections() -> None:
+    rows = _rendered(Format.csv, _due_report()).splitlines()
+    assert [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
+
+
+def test_due_table_sections_in_order_with_the_risk_and_the_days_waiting() -> None:
+    text = _rendered(Format.table, _due_report())
+    titles = [line for line in text.splitlines() if line.endswith(": 1")]
+    assert titles == ["Overdue: 1", "At risk: 1", "Due today (Sun 22 Nov): 1", "Ready for pickup: 1"]
+    assert "now arrives Mon 30 Nov 2026, too late for the due Fri 27 Nov 2026." in " ".join(text.split())
+    assert "␛[31m" in text  # the supplier's stored text is shown visibly, never raw
+    assert "\x1b" not in text
+    ready = text[text.index("Ready for pickup") :].splitlines()
+    assert ready[1].split() == ["#", "Ready", "Waiting", "Customer", "What", "To", "pay", "Staff"]
+    assert ready[2].split() == ["4", "Thu", "19", "Nov", "15:00", "3", "days", "Anna", "Tent", "€200.00"]
+
+
+def test_check_lists_the_untold_at_risk_apart() -> None:
+    report = _due_report()
+    out, buffer = console(colour=False)
+    render.renderer(Format.table, out, TZ, NOW).check([*report.overdue, *report.at_risk])
+    lines = buffer.getvalue().splitlines()
+    assert lines[0].split()[:3] == ["#", "Due", "Status"]
+    assert "At risk, customer not yet warned (pk notice ID): 1" in lines
+    out, buffer = console(colour=False)
+    render.renderer(Format.table, out, TZ, NOW).check([])
+    assert buffer.getvalue().startswith("Nothing to put right")

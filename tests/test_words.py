@@ -10,13 +10,28 @@ import pytest
 
 from promisekeeper import words
 from promisekeeper.money import Money
-from promisekeeper.rules import deviation_data, deviation_from_data, outcome_data
-from promisekeeper.views import Deviation, DeviationKind, EventKind, EventView, Outcome, Status
+from promisekeeper.rules import balance, deviation_data, deviation_from_data, outcome_data
+from promisekeeper.views import (
+    Deviation,
+    DeviationKind,
+    EventKind,
+    EventView,
+    Handover,
+    Kind,
+    Outcome,
+    PromiseView,
+    Risk,
+    RiskKind,
+    Status,
+)
+from promisekeeper.when import Due
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=BERLIN)
 DUE = "2026-11-24T22:59:59.999999+00:00"  # Tue 24 Nov, end of day in Berlin
 TERMS = {"what": "Hiking boots", "quantity": 2, "price_minor": 24000, "currency": "EUR", "due": DUE}
+SAT_28 = "2026-11-28T22:59:59.999999+00:00"  # Sat 28 Nov, end of day in Berlin
+MON_30 = "2026-11-30T22:59:59.999999+00:00"
 
 
 def said(kind: str, customer: str | None = None, **data: Any) -> str:
@@ -74,6 +89,27 @@ def said(kind: str, customer: str | None = None, **data: Any) -> str:
         (EventKind.unhappy, {"followup_id": 7}, "follow-up #7: the customer is unhappy"),
         (EventKind.notice_drafted, {}, "a notice to the customer was drafted"),
         (
+            EventKind.notice_drafted,
+            {"risk": "eta_late", "order": 3, "eta": SAT_28, "new_due": MON_30},
+            "an early warning to the customer was drafted (S3 arrives Sat 28 Nov 2026; "
+            "new date offered: Mon 30 Nov 2026)",
+        ),
+        (
+            EventKind.notice_drafted,
+            {"risk": "no_eta", "order": 3, "eta": None, "new_due": None},
+            "an early warning to the customer was drafted (S3 has no delivery date yet)",
+        ),
+        (
+            EventKind.notice_drafted,
+            {"risk": "order_overdue", "order": 3, "eta": DUE, "new_due": None},
+            "an early warning to the customer was drafted (S3 was expected Tue 24 Nov 2026)",
+        ),
+        (
+            EventKind.notified,
+            {"recipients": ["a@example.com"], "section": "at_risk"},
+            "mailed to a@example.com as at risk",
+        ),
+        (
             EventKind.notified,
             {"recipients": ["a@example.com", "b@example.com"], "section": "due"},
             "mailed to a@example.com, b@example.com as due today",
@@ -128,3 +164,133 @@ def test_moments_are_said_in_the_shops_zone_not_utc() -> None:
 )
 def test_a_short_span_is_never_zero_minutes(seconds: float, cell: str) -> None:
     assert words.short_span(seconds) == cell
+
+
+# --- at risk: the risk sentence, the early warning, the morning list's words (issue 14) ---------------
+
+
+def _eod(day: int) -> datetime:
+    return datetime(2026, 11, day, 23, 59, 59, 999999, tzinfo=BERLIN)
+
+
+def _at_risk(
+    kind: RiskKind, eta: datetime | None, *, quantity: int = 1, deposit: Money | None = None
+) -> PromiseView:
+    """Anna's boots (€240, due Fri 27 Nov, promised Sun 22 Nov) waiting for S3 from Meindl."""
+    price = Money.from_minor(24000, "EUR")
+    return PromiseView(
+        id=12,
+        kind=Kind.delivery,
+        customer="Anna Smith",
+        what="Hiking boots",
+        quantity=quantity,
+        price=price,
+        due=Due(_eod(27), True),
+        original_due=None,
+        renegotiated=False,
+        staff="Jo",
+        tags=(),
+        note=None,
+        parent_id=None,
+        created=NOW,
+        outcome=Outcome(Status.open, (), 0, None, None, None),
+        remedied=False,
+        unhappy=False,
+        handover=Handover.pickup,
+        deposit=deposit,
+        balance=balance(price, deposit, None) if deposit else None,
+        orders=(3,),
+        risk=Risk(kind, 3, "Meindl", eta, _eod(27)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "eta", "sentence"),
+    [
+        (
+            RiskKind.eta_late,
+            _eod(28),
+            "S3 from Meindl now arrives Sat 28 Nov 2026, too late for the due Fri 27 Nov 2026.",
+        ),
+        (
+            RiskKind.eta_late,
+            datetime(2026, 11, 27, 9, 0, tzinfo=BERLIN),
+            "S3 from Meindl now arrives Fri 27 Nov 2026 09:00, too close to the due Fri 27 Nov 2026 "
+            "to be sure of it.",
+        ),
+        (RiskKind.no_eta, None, "S3 from Meindl has no delivery date yet; due Fri 27 Nov 2026."),
+        (
+            RiskKind.order_overdue,
+            _eod(24),
+            "S3 from Meindl was expected Tue 24 Nov 2026 and has not all arrived; due Fri 27 Nov 2026.",
+        ),
+    ],
+)
+def test_the_risk_sentence_says_what_the_supplier_says(
+    kind: RiskKind, eta: datetime | None, sentence: str
+) -> None:
+    risk = _at_risk(kind, eta).risk
+    assert risk is not None
+    assert words.risk_text(risk, BERLIN) == sentence
+
+
+def test_the_early_warning_says_the_terms_the_suppliers_date_and_the_new_date() -> None:
+    p = _at_risk(RiskKind.eta_late, _eod(28), quantity=2)
+    text = words.notice_text(p, shop="Trailhead Outfitters", tz=BERLIN, now=NOW, new_date=Due(_eod(30), True))
+    assert text == (
+        "Dear Anna Smith,\n"
+        "\n"
+        "On Sun 22 Nov we promised you 2 × Hiking boots for €240.00 by Fri 27 Nov (end of day).\n"
+        "\n"
+        "We are writing now, before that date, because we may not be able to keep it.\n"
+        "We ordered them for you, and our supplier now expects to deliver them to us on Sat 28 Nov: "
+        "after the date we promised you.\n"
+        "\n"
+        "We can have them ready for you to collect by Mon 30 Nov. If that date does not suit you, tell us "
+        "and we will offer you an alternative, or cancel the order.\n"
+        "\n"
+        "We are sorry, and we wanted you to hear it from us first.\n"
+        "\n"
+        "Trailhead Outfitters\n"
+    )
+    assert "Meindl" not in text  # the supplier is the shop's business
+
+
+def test_without_a_date_the_warning_promises_word_and_offers_the_deposit_back() -> None:
+    p = _at_risk(RiskKind.no_eta, None, deposit=Money.from_minor(5000, "EUR"))
+    text = words.notice_text(p, shop="Trailhead", tz=BERLIN, now=NOW)
+    assert "our supplier has not yet given us a delivery date." in text
+    assert "You paid a deposit of €50.00; €190.00 is left to pay." in text
+    assert "We will tell you the new date as soon as our supplier gives us one." in text
+    assert "cancel the order and refund your deposit of €50.00." in text
+    late = words.notice_text(_at_risk(RiskKind.order_overdue, _eod(24)), shop="T", tz=BERLIN, now=NOW)
+    assert "our supplier was to deliver it to us by Tue 24 Nov and has not yet." in late
+    assert all(line.endswith((".", ",")) for line in text.splitlines()[:-1] if line)  # but the shop's name
+
+
+@pytest.mark.parametrize(
+    ("ready", "waiting"),
+    [
+        (datetime(2026, 11, 22, 9, 0, tzinfo=BERLIN), "since today"),
+        (datetime(2026, 11, 21, 23, 30, tzinfo=BERLIN), "1 day"),  # yesterday by the shop's calendar
+        (datetime(2026, 11, 18, 12, 0, tzinfo=UTC), "4 days"),
+    ],
+)
+def test_days_waiting_count_the_shops_calendar_days(ready: datetime, waiting: str) -> None:
+    assert words.days_waiting(ready, NOW, BERLIN) == waiting
+
+
+def test_the_report_names_its_at_risk_and_ready_sections() -> None:
+    assert words.report_subject("Shop", 1, 0, 3, at_risk=2) == "Shop: 1 overdue, 2 at risk, 3 due today"
+    assert words.report_subject("Shop", 1, 2, 3) == "Shop: 1 overdue, 2 due soon, 3 due today"
+    assert (
+        words.report_subject("Shop", 1, 0, 0, only_new=True, at_risk=1) == "Shop: 1 newly overdue, 1 at risk"
+    )
+    intro = words.report_intro(NOW, BERLIN, only_new=False, since=None, soon=False, risk=True, ready=True)
+    assert intro.endswith(
+        ": overdue promises first (most overdue first), then those at risk, then those due today, "
+        "then the pickups waiting for their customer."
+    )
+    news = words.report_intro(NOW, BERLIN, only_new=True, since=NOW, soon=True, risk=True)
+    assert news.endswith(", and the promises at risk or due soon that were not yet reported.")
+    assert (words.at_risk_title(2), words.ready_title(1)) == ("At risk: 2", "Ready for pickup: 1")

@@ -1,7 +1,9 @@
 """The demo week: a small outdoor shop's promises of the last seven days, in a database of its own.
 
 Built with the same store functions the commands use, each step at its own moment of the week, so
-the statuses, deviations, follow-ups and history all come from the real rules.
+the statuses, deviations, follow-ups and history all come from the real rules. Two supply orders: one
+whose supplier moved the date past the customer's due (the promise is at risk, the customer not yet
+warned), and one that arrived (its promise is ready for pickup).
 """
 
 from __future__ import annotations
@@ -108,6 +110,40 @@ def build(db: Database, clock: Clock, followup_after: tuple[str, ...] = ("2bd", 
         )
         store.deliver(
             s, clock=at(-2, 10), promise_id=socks, quantity=2, note="two pairs in stock, two ordered"
+        )
+        wool = store.place_order(
+            s,
+            clock=at(-2, 10, 5),
+            supplier="Woolpower",
+            what="Merino socks",
+            quantity=2,
+            eta=_eod(clock, -1),
+            for_ids=[socks],
+        )
+        store.receive(s, clock=at(-1, 9, 30), order_id=wool.id)  # in time: ready for Farid to collect
+        touring = store.add_promise(
+            s,
+            clock=at(-4, 11),
+            what="Ski touring boots size 44",
+            price=eur("429"),
+            deposit=eur("100"),
+            due=_eod(clock, 3),
+            customer="Noah Schmid",
+            staff="Jo",
+            tags=["boots"],
+        )
+        alpine = store.place_order(
+            s,
+            clock=at(-4, 11, 10),
+            supplier="Alpine Wholesale",
+            what="Ski touring boots size 44",
+            eta=_eod(clock, -1),
+            ref="AW-20931",
+            for_ids=[touring],
+        )
+        # The supplier moves the date past Noah's due: at risk, and Noah has not been told yet.
+        store.change_eta(
+            s, clock=at(-1, 15), order_id=alpine.id, eta=_eod(clock, 5), reason="factory backlog"
         )
         store.add_promise(
             s,

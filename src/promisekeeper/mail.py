@@ -49,8 +49,10 @@ TIMEOUT_ENV = "PK_SMTP_TIMEOUT"
 # coloured status word for those that drop backgrounds (some dark modes).
 _TONES = {
     "overdue": ("#fdecea", "#b42318"),
+    "at_risk": ("#fce7f3", "#9d174d"),
     "due_soon": ("#fff1e0", "#b54708"),
     "due": ("#fff6d6", "#8a5a00"),
+    "ready": ("#e0f2fe", "#075985"),
 }
 
 # Below 600 px (a phone) every row of the tables becomes a block: what the promise is first (bold), then
@@ -66,10 +68,13 @@ _NARROW = (
   table.pk-list tr.pk-row-overdue { border-left: 4px solid OVERDUE !important; }
   table.pk-list tr.pk-row-due_soon { border-left: 4px solid SOON !important; }
   table.pk-list tr.pk-row-due { border-left: 4px solid DUE !important; }
+  table.pk-list tr.pk-row-at_risk { border-left: 4px solid RISK !important; }
+  table.pk-list tr.pk-row-ready { border-left: 4px solid READY !important; }
   table.pk-list td { border: 0 !important; padding: 0 !important; text-align: left !important;
     white-space: normal !important; overflow-wrap: anywhere !important; word-break: break-word !important; }
   table.pk-list td.pk-id { float: right !important; margin: 0 0 0 8px !important; color: #57606a !important; }
   table.pk-list td.pk-what { font-weight: bold !important; font-size: 15px !important; }
+  table.pk-list span.pk-risk { font-weight: normal !important; font-size: 13px !important; }
   table.pk-list td.pk-due, table.pk-list td.pk-status, table.pk-list td.pk-price, table.pk-list td.pk-staff {
     display: inline-block !important; margin: 2px 12px 0 0 !important; }
   table.pk-list td:empty { display: none !important; }
@@ -79,6 +84,8 @@ _NARROW = (
 """.replace("OVERDUE", _TONES["overdue"][1])
     .replace("SOON", _TONES["due_soon"][1])
     .replace("DUE", _TONES["due"][1])
+    .replace("RISK", _TONES["at_risk"][1])
+    .replace("READY", _TONES["ready"][1])
 )
 
 _COLUMNS = ("#", "What", "Customer", "Due", "Status", "Price", "Staff")
@@ -172,7 +179,12 @@ def default_subject(
     if escalation is not None:
         return words.escalation_subject(shop, len(report.overdue), escalation)
     return words.report_subject(
-        shop, len(report.overdue), len(report.due_soon), len(report.due), only_new=only_new
+        shop,
+        len(report.overdue),
+        len(report.due_soon),
+        len(report.due),
+        only_new=only_new,
+        at_risk=len(report.at_risk),
     )
 
 
@@ -181,7 +193,15 @@ def _intro(
 ) -> str:
     if escalation is not None:
         return words.escalation_intro(report.as_of, tz, escalation)
-    return words.report_intro(report.as_of, tz, only_new=only_new, since=since, soon=bool(report.due_soon))
+    return words.report_intro(
+        report.as_of,
+        tz,
+        only_new=only_new,
+        since=since,
+        soon=bool(report.due_soon),
+        risk=bool(report.at_risk),
+        ready=bool(report.ready),
+    )
 
 
 def _until(report: DueReport, tz: ZoneInfo) -> Due:
@@ -212,12 +232,14 @@ def shown_report(report: DueReport) -> DueReport:
         overdue=[shown(p) for p in report.overdue],
         due_soon=[shown(p) for p in report.due_soon],
         due=[shown(p) for p in report.due],
+        at_risk=[shown(p) for p in report.at_risk],
+        ready=[shown(p) for p in report.ready],
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Section:
-    name: str  # overdue | due_soon | due: the row colour
+    name: str  # overdue | at_risk | due_soon | due | ready: the row colour and the table's columns
     title: str
     promises: Sequence[PromiseView]
 
@@ -234,11 +256,15 @@ def sections(
             else words.escalation_title(len(report.overdue), escalation)
         )
         out.append(Section("overdue", title, report.overdue))
+    if report.at_risk:
+        out.append(Section("at_risk", words.at_risk_title(len(report.at_risk)), report.at_risk))
     if report.due_soon:
         out.append(Section("due_soon", words.due_soon_title(len(report.due_soon)), report.due_soon))
     if report.due:
         title = words.due_title(_until(report, tz), tz, report.as_of, len(report.due))
         out.append(Section("due", title, report.due))
+    if report.ready:
+        out.append(Section("ready", words.ready_title(len(report.ready)), report.ready))
     return out
 
 
@@ -250,6 +276,8 @@ def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport,
     rows = []
     for p in promises:
         status = when_words(p, report.as_of) + (" (renegotiated)" if p.renegotiated else "")
+        if section == "ready" and p.ready_at is not None:
+            status = f"ready, waiting {words.days_waiting(p.ready_at, report.as_of, tz)}"
         cells = [  # (class, text, style, label shown on a phone)
             ("id", f"#{p.id}", f"border-left:4px solid {accent};white-space:nowrap;", None),
             ("what", what_cell(p), wraps, None),
@@ -261,12 +289,21 @@ def _html_rows(promises: Sequence[PromiseView], section: str, report: DueReport,
         ]
         tds = "\n".join(
             f'<td class="pk-{name}" style="{cell}{style}">'
-            f"{label.format(tag) if tag and text else ''}{html.escape(text)}</td>"
+            f"{label.format(tag) if tag and text else ''}{html.escape(text)}"
+            f"{_risk_line(p, tz) if name == 'what' else ''}</td>"
             for name, text, style, tag in cells
         )
         style = f"background-color:{background};vertical-align:top;"
         rows.append(f'<tr class="pk-row-{section}" style="{style}">\n{tds}\n</tr>')
     return "\n".join(rows)
+
+
+def _risk_line(p: PromiseView, tz: ZoneInfo) -> str:
+    """Under the What of an at-risk promise, why it is at risk (``words.risk_text``), escaped."""
+    if p.risk is None:
+        return ""
+    said = html.escape(visible(words.risk_text(p.risk, tz)))
+    return f'<br><span class="pk-risk" style="font-weight:normal;font-size:13px;color:#57606a;">{said}</span>'
 
 
 def _html_table(
@@ -339,7 +376,7 @@ def text_body(
 ) -> str:
     """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
     intro = _intro(report, tz, only_new=only_new, since=since, escalation=escalation)
-    anything = report.overdue or report.due_soon or report.due
+    anything = report.overdue or report.at_risk or report.due_soon or report.due or report.ready
     main = table.rstrip() if anything else _nothing(report, tz, only_new=only_new)
     return f"{intro}\n\n{main}\n\n-- \n{words.MAIL_FOOTER}\n"
 
@@ -397,11 +434,11 @@ def plain_report(
     escalation: str | None = None,
 ) -> str:
     """The report as plain text (the mail's text part, and what an apprise channel is sent)."""
-    from promisekeeper.render import plain_tables
+    from promisekeeper.render import plain_grids, section_grid
 
     report = shown_report(report)
     parts = sections(report, tz, only_new=only_new, escalation=escalation)
-    table = plain_tables([(s.title, s.promises) for s in parts], tz, report.as_of)
+    table = plain_grids([section_grid(s.name, s.title, s.promises, tz, report.as_of) for s in parts])
     return text_body(report, table, tz=tz, only_new=only_new, since=since, escalation=escalation)
 
 

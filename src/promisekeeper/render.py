@@ -48,7 +48,15 @@ from promisekeeper.views import (
 )
 from promisekeeper.when import Due, end_of_day
 
-STYLE = {"overdue": "red", "due": "yellow", "kept": "green", "deviated": "magenta", "cancelled": "dim"}
+STYLE = {
+    "overdue": "red",
+    "due": "yellow",
+    "kept": "green",
+    "deviated": "magenta",
+    "cancelled": "dim",
+    "at_risk": "bright_red",
+    "ready": "cyan",
+}
 FIELDS = PROMISE_FIELDS
 
 
@@ -170,6 +178,7 @@ class Renderer(Protocol):
     def promises(self, promises: Sequence[PromiseView], *, empty: str) -> None: ...
     def detail(self, p: PromiseView) -> None: ...
     def due(self, report: DueReport) -> None: ...
+    def check(self, promises: Sequence[PromiseView]) -> None: ...
     def customers(self, customers: Sequence[CustomerView]) -> None: ...
     def customer(self, c: CustomerView) -> None: ...
     def stats(self, report: StatsReport) -> None: ...
@@ -196,10 +205,15 @@ class JsonRenderer:
             {
                 "as_of": iso(report.as_of, self.tz),
                 "overdue": [promise_dict(p, self.tz) for p in report.overdue],
+                "at_risk": [promise_dict(p, self.tz) for p in report.at_risk],
                 "due_soon": [promise_dict(p, self.tz) for p in report.due_soon],
                 "due": [promise_dict(p, self.tz) for p in report.due],
+                "ready": [promise_dict(p, self.tz) for p in report.ready],
             }
         )
+
+    def check(self, promises: Sequence[PromiseView]) -> None:
+        self.promises(promises, empty="")
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         self._write([customer_dict(c, self.tz) for c in customers])
@@ -240,7 +254,11 @@ class CsvRenderer:
         self.promise("show", p)
 
     def due(self, report: DueReport) -> None:
-        self.promises([*report.overdue, *report.due_soon, *report.due], empty="")
+        sections = (report.overdue, report.at_risk, report.due_soon, report.due, report.ready)
+        self.promises([p for section in sections for p in section], empty="")
+
+    def check(self, promises: Sequence[PromiseView]) -> None:
+        self.promises(promises, empty="")
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         self._write([customer_dict(c, self.tz) for c in customers], CUSTOMER_FIELDS)
@@ -595,6 +613,60 @@ def promise_table(
     return grid
 
 
+def risk_table(
+    promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None
+) -> Grid:
+    """The promise list of the at-risk promises (``pk due``, ``pk check``, the mail) with why each is
+    at risk (``words.risk_text``) in a column of its own."""
+    grid = Grid((*PROMISE_COLUMNS, Column("Risk", free=True)), title)
+    listed = promise_table(promises, tz, now)
+    for p, (cells, _style) in zip(promises, listed.rows, strict=True):
+        risk = words.risk_text(p.risk, tz) if p.risk is not None else ""
+        grid.rows.append(((*cells, _safe(risk)), STYLE["at_risk"]))
+    return grid
+
+
+def ready_table(
+    promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime, title: str | None = None
+) -> Grid:
+    """The pickups ready and not yet collected: since when, how many days they have waited, and what
+    the customer still has to pay (price − deposit − charged)."""
+    from promisekeeper.rules import balance
+
+    number, _, _, customer, what, _, staff = PROMISE_COLUMNS
+    owed = Column("To pay", right=True)
+    grid = Grid((number, Column("Ready"), Column("Waiting"), customer, what, owed, staff), title)
+    for p in promises:
+        ready = p.ready_at or now
+        left = balance(p.price, p.deposit, p.outcome.charged)
+        grid.add(
+            str(p.id),
+            words.due_cell(Due(ready, False), tz, now),
+            words.days_waiting(ready, now, tz),
+            p.customer,
+            words.what_cell(p),
+            format_money(left) if left is not None else None,
+            p.staff,
+            style=STYLE["ready"],
+        )
+    return grid
+
+
+def section_grid(name: str, title: str, promises: Sequence[PromiseView], tz: ZoneInfo, now: datetime) -> Grid:
+    """The table of one section of the morning list (``overdue``, ``at_risk``, ``due_soon``, ``due``,
+    ``ready``), as ``pk due`` and the mail show it."""
+    if name == "at_risk":
+        return risk_table(promises, tz, now, title)
+    if name == "ready":
+        return ready_table(promises, tz, now, title)
+    return promise_table(promises, tz, now, title)
+
+
+def only_at_risk(p: PromiseView) -> bool:
+    """In ``pk check`` for its risk alone (open, neither overdue nor unhappy): listed apart."""
+    return p.at_risk and p.status == Status.open and not p.unhappy
+
+
 def _local(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%a %d %b %Y %H:%M")
 
@@ -711,23 +783,37 @@ class TableRenderer:
         self._print(*parts)
 
     def due(self, report: DueReport) -> None:
-        """The morning list: overdue first, then due in the window; one line when there is nothing."""
+        """The morning list: overdue first, then at risk, due soon, due in the window and ready for
+        pickup; one line when there is nothing."""
         tz = self.tz
         until = Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz))
-        if not report.overdue and not report.due_soon and not report.due:
+        sections = (
+            ("overdue", words.overdue_title(len(report.overdue)), report.overdue),
+            ("at_risk", words.at_risk_title(len(report.at_risk)), report.at_risk),
+            ("due_soon", words.due_soon_title(len(report.due_soon)), report.due_soon),
+            ("due", words.due_title(until, tz, report.as_of, len(report.due)), report.due),
+            ("ready", words.ready_title(len(report.ready)), report.ready),
+        )
+        shown = [(name, title, promises) for name, title, promises in sections if promises]
+        if not shown:
             self.console.print(words.nothing_due(until, tz, report.as_of))
             return
+        grids = [section_grid(name, title, promises, tz, report.as_of) for name, title, promises in shown]
+        self._print(*grids, self._legend(*(promises for _, _, promises in shown)))
+
+    def check(self, promises: Sequence[PromiseView]) -> None:
+        """What to put right, then the promises at risk whose customer has not been warned yet."""
+        if not promises:
+            self.console.print(words.NOTHING_TO_CHECK)
+            return
+        broken = [p for p in promises if not only_at_risk(p)]
+        risky = [p for p in promises if only_at_risk(p)]
         grids: list[Grid | list[Line]] = []
-        if report.overdue:
-            title = words.overdue_title(len(report.overdue))
-            grids.append(promise_table(report.overdue, tz, report.as_of, title=title))
-        if report.due_soon:
-            title = words.due_soon_title(len(report.due_soon))
-            grids.append(promise_table(report.due_soon, tz, report.as_of, title=title))
-        if report.due:
-            title = words.due_title(until, tz, report.as_of, len(report.due))
-            grids.append(promise_table(report.due, tz, report.as_of, title=title))
-        self._print(*grids, self._legend(report.overdue, report.due_soon, report.due))
+        if broken:
+            grids.append(promise_table(broken, self.tz, self.now))
+        if risky:
+            grids.append(risk_table(risky, self.tz, self.now, title=words.untold_title(len(risky))))
+        self._print(*grids, self._legend(promises))
 
     def customers(self, customers: Sequence[CustomerView]) -> None:
         rows = [customer_dict(c, self.tz) for c in customers]
@@ -822,9 +908,14 @@ def renderer(fmt: Format, console: Console, tz: ZoneInfo, now: datetime) -> Rend
 def plain_tables(sections: Sequence[tuple[str, Sequence[PromiseView]]], tz: ZoneInfo, now: datetime) -> str:
     """``pk due``'s tables as plain text 100 columns wide (for mail): long text wrapped at spaces, no
     escape codes, no trailing spaces."""
+    return plain_grids([promise_table(promises, tz, now, title=title) for title, promises in sections])
+
+
+def plain_grids(grids: Sequence[Grid]) -> str:
+    """Tables as plain text 100 columns wide (``plain_tables``; the mail's sections, ``section_grid``)."""
     out: list[str] = []
-    for title, promises in sections:
-        for line in grid_lines(promise_table(promises, tz, now, title=title), 100):
+    for grid in grids:
+        for line in grid_lines(grid, 100):
             out.append("".join(_plain(piece) for piece, _ in _trimmed(line)))
         out.append("")
     return "\n".join(out) + "\n"

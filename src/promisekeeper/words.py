@@ -8,7 +8,7 @@ that was already formatted, so a translation can plug in here and nowhere else.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from promisekeeper.views import (
     EventKind,
     EventView,
     Figures,
+    Handover,
     ImportResult,
     Kind,
     Outcome,
@@ -249,7 +250,26 @@ def _noted(text: str, note: Any) -> str:
     return f"{text} ({note})" if note else text
 
 
-_SECTION_WORDS = {"overdue": "as overdue", "due_soon": "as due soon", "escalate": "as an escalation"}
+_SECTION_WORDS = {
+    "overdue": "as overdue",
+    "due_soon": "as due soon",
+    "escalate": "as an escalation",
+    "at_risk": "as at risk",
+    "ready": "as ready for pickup",
+}
+
+
+def _drafted(d: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """The history line of ``notice_drafted``; an early warning names the order and what it said."""
+    if not d.get("risk"):
+        return "a notice to the customer was drafted"
+    order = order_ref(int(d["order"])) if d.get("order") else "the supply order"
+    said = f"{order} has no delivery date yet"
+    if d.get("eta"):
+        verb = "was expected" if d["risk"] == RiskKind.order_overdue else "arrives"
+        said = f"{order} {verb} {day_or_moment(moment_of(d['eta']), tz)}"
+    offered = f"; new date offered: {day_or_moment(moment_of(d['new_due']), tz)}" if d.get("new_due") else ""
+    return f"an early warning to the customer was drafted ({said}{offered})"
 
 
 def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str | None = None) -> str:
@@ -287,7 +307,7 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
     if kind == EventKind.unhappy:
         return f"follow-up #{d['followup_id']}: the customer is unhappy"
     if kind == EventKind.notice_drafted:
-        return "a notice to the customer was drafted"
+        return _drafted(d, tz)
     if kind == EventKind.notified:
         section = _SECTION_WORDS.get(str(d.get("section")), "as due today")
         return f"mailed to {', '.join(d.get('recipients') or ())} {section}"
@@ -645,9 +665,63 @@ def followup_has_no_notice(p: PromiseView) -> str:
 
 def nothing_to_notice(p: PromiseView) -> str:
     return (
-        f"Promise #{p.id} is {p.status} with nothing late, changed or wrong; "
+        f"Promise #{p.id} is {p.status} with nothing late, changed, wrong or at risk; "
         "there is nothing to tell the customer."
     )
+
+
+def _customer_day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """A day (and time, unless it is the end of the day) as a customer reads it: ``Mon 30 Nov``."""
+    local = moment.astimezone(tz)
+    whole = (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999)
+    return due_cell(Due(moment, whole), tz, now)
+
+
+def risk_news(risk: Risk, quantity: int, tz: ZoneInfo, now: datetime) -> str:
+    """What the supplier now says, for the customer (the supplier's name is the shop's business)."""
+    it = "it" if quantity == 1 else "them"
+    if risk.kind == RiskKind.eta_late and risk.eta is not None:
+        after = (
+            "after the date we promised you"
+            if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC)
+            else "too close to the date we promised you for us to be sure of it"
+        )
+        eta = _customer_day(risk.eta, tz, now)
+        return (
+            f"We ordered {it} for you, and our supplier now expects to deliver {it} to us on {eta}: {after}."
+        )
+    if risk.kind == RiskKind.order_overdue and risk.eta is not None:
+        eta = _customer_day(risk.eta, tz, now)
+        return f"We ordered {it} for you; our supplier was to deliver {it} to us by {eta} and has not yet."
+    return f"We ordered {it} for you, and our supplier has not yet given us a delivery date."
+
+
+def risk_plan(p: PromiseView, new_date: Due | None, tz: ZoneInfo, now: datetime) -> str:
+    """What the shop will do about a risk: the new date it can keep (the supplier's ETA plus the
+    margin), or word as soon as there is one, and the customer's other choices."""
+    it = "it" if p.quantity == 1 else "them"
+    refund = f" and refund your deposit of {format_money(p.deposit)}" if p.deposit is not None else ""
+    choice = f"we will offer you an alternative, or cancel the order{refund}"
+    if new_date is None:
+        return (
+            "We will tell you the new date as soon as our supplier gives us one. "
+            f"If you would rather not wait, tell us and {choice}."
+        )
+    do = f"have {it} for you"
+    if p.handover == Handover.pickup:
+        do = f"have {it} ready for you to collect"
+    elif p.handover == Handover.delivery:
+        do = f"deliver {it} to you"
+    day = describe_due(new_date, tz, now=now).replace(" (end of day)", "")
+    return f"We can {do} by {day}. If that date does not suit you, tell us and {choice}."
+
+
+def deposit_text(p: PromiseView) -> str:
+    """``You paid a deposit of €50.00; €190.00 is left to pay.`` (empty without a deposit)."""
+    if p.deposit is None:
+        return ""
+    left = f"; {format_money(p.balance)} is left to pay" if p.balance is not None else ""
+    return f"You paid a deposit of {format_money(p.deposit)}{left}."
 
 
 def notice_text(
@@ -657,11 +731,15 @@ def notice_text(
     tz: ZoneInfo,
     now: datetime,
     remedy: tuple[str, str | None] | None = None,
+    new_date: Due | None = None,
 ) -> str:
-    """The plain message to the customer for a late, changed or deviated promise: no hedging.
+    """The plain message to the customer for a late, changed, deviated or at-risk promise: no hedging.
 
     What was first promised (the terms of the ``promised`` event in ``p.history``), what changed and
-    what happened, the new date or the remedy, and an apology. Every sentence ends with a full stop.
+    what happened, the new date or the remedy, and an apology. For a promise at risk (``p.risk``), the
+    early warning: what the supplier now says and what the shop will do — ``new_date`` (the ETA plus
+    the margin; ``store.proposed_due``) or word as soon as there is a date — before the customer finds
+    out. Every sentence ends with a full stop.
     """
     greeting = f"Dear {p.customer}," if p.customer else "Hello,"
     what, quantity, first_price, original = _original_terms(p)
@@ -685,14 +763,25 @@ def notice_text(
         happened.append(_what_happened(d, p, tz))
     if p.unhappy:
         happened.append("You told us you are not satisfied, and you are right to expect better.")
+    warning = p.risk is not None and p.status == Status.open
+    if warning:
+        happened.append("We are writing now, before that date, because we may not be able to keep it.")
+    if p.risk is not None:
+        happened.append(risk_news(p.risk, p.quantity, tz, now))
+    happened.append(deposit_text(p))
     lines += ["", *[h for h in happened if h]]
     if remedy:
         action, prevent = remedy
         again = f" So it does not happen again: {_sentence(prevent)}" if prevent else ""
         lines += ["", f"To put it right: {_sentence(action)}{again}"]
+    elif p.risk is not None:
+        lines += ["", risk_plan(p, new_date, tz, now)]
     elif p.status == Status.overdue:
         lines += ["", "We will tell you the day it is ready, and we will keep that date."]
-    lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
+    if warning:
+        lines += ["", "We are sorry, and we wanted you to hear it from us first.", "", shop]
+    else:
+        lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
     return "\n".join(lines) + "\n"
 
 
@@ -779,23 +868,45 @@ def duration_words(text: str) -> str:
     return f"one {one}" if n == 1 else f"{n} {many}"
 
 
-def report_subject(shop: str, overdue: int, due_soon: int, due: int, *, only_new: bool = False) -> str:
-    """The morning report's subject: ``mail_subject``'s counts, with ``2 due soon`` when any are."""
-    if not due_soon:
-        return mail_subject(shop, overdue, due, only_new=only_new)
-    if only_new:
-        return f"{shop}: {overdue} newly overdue, {due_soon} due soon"
-    return f"{shop}: {overdue} overdue, {due_soon} due soon, {due} due today"
-
-
-def report_intro(as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None, soon: bool) -> str:
-    """``mail_intro``, naming the "due soon" section when the report has one."""
-    said = mail_intro(as_of, tz, only_new=only_new, since=since)
-    if not soon:
-        return said
+def report_subject(
+    shop: str, overdue: int, due_soon: int, due: int, *, only_new: bool = False, at_risk: int = 0
+) -> str:
+    """The morning report's subject: ``mail_subject``'s counts, with ``1 at risk`` and ``2 due soon``
+    when any are."""
+    counts = [f"{overdue} newly overdue" if only_new else f"{overdue} overdue"]
+    if at_risk:
+        counts.append(f"{at_risk} at risk")
+    if due_soon:
+        counts.append(f"{due_soon} due soon")
     if not only_new:
-        return said.replace(", then those due today.", ", then those due soon, then those due today.")
-    return said.removesuffix(".") + ", and the promises due soon that were not yet reported."
+        counts.append(f"{due} due today")
+    return f"{shop}: {', '.join(counts)}"
+
+
+def report_intro(
+    as_of: datetime,
+    tz: ZoneInfo,
+    *,
+    only_new: bool,
+    since: datetime | None,
+    soon: bool,
+    risk: bool = False,
+    ready: bool = False,
+) -> str:
+    """``mail_intro``, naming the sections the report has: at risk, due soon, ready for pickup."""
+    said = mail_intro(as_of, tz, only_new=only_new, since=since)
+    if not only_new:
+        then = [
+            *(["those at risk"] if risk else []),
+            *(["those due soon"] if soon else []),
+            "those due today",
+            *(["the pickups waiting for their customer"] if ready else []),
+        ]
+        return said.replace(", then those due today.", ", then " + ", then ".join(then) + ".")
+    news = " or ".join([*(["at risk"] if risk else []), *(["due soon"] if soon else [])])
+    if not news:
+        return said
+    return said.removesuffix(".") + f", and the promises {news} that were not yet reported."
 
 
 def due_soon_title(count: int) -> str:
@@ -970,12 +1081,52 @@ def parse_order_id(text: str) -> int:
     return int(digits)
 
 
+def day_or_moment(moment: datetime, tz: ZoneInfo) -> str:
+    """A moment with its year; one at the very end of a day (a date given without a time, as an ETA or
+    a due) as the day alone: ``Mon 30 Nov 2026``, ``Mon 30 Nov 2026 10:00``."""
+    local = moment.astimezone(tz)
+    if (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999):
+        return f"{DAY_NAMES[local.weekday()]} {local.day} {MONTH_NAMES[local.month - 1]} {local.year}"
+    return describe_moment(moment, tz)
+
+
 def risk_text(risk: Risk, tz: ZoneInfo) -> str:
     """Why a promise is at risk, in one sentence: what the supplier says against what was promised."""
     order = f"{order_ref(risk.order_id)} from {risk.supplier}"
-    due = describe_moment(risk.due, tz)
+    due = day_or_moment(risk.due, tz)
     if risk.kind == RiskKind.order_overdue and risk.eta is not None:
-        return f"{order} was expected {describe_moment(risk.eta, tz)} and has not all arrived; due {due}."
+        return f"{order} was expected {day_or_moment(risk.eta, tz)} and has not all arrived; due {due}."
     if risk.kind == RiskKind.eta_late and risk.eta is not None:
-        return f"{order} now arrives {describe_moment(risk.eta, tz)}, too late for the due {due}."
+        eta = day_or_moment(risk.eta, tz)
+        if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC):
+            return f"{order} now arrives {eta}, too late for the due {due}."
+        return f"{order} now arrives {eta}, too close to the due {due} to be sure of it."
     return f"{order} has no delivery date yet; due {due}."
+
+
+def at_risk_title(count: int) -> str:
+    """The heading of the promises a supplier puts at risk (``pk due``, the mail): ``At risk: 2``."""
+    return f"At risk: {count}"
+
+
+def ready_title(count: int) -> str:
+    """The heading of the pickups ready and not yet collected: ``Ready for pickup: 3``."""
+    return f"Ready for pickup: {count}"
+
+
+def days_waiting(ready_at: datetime, now: datetime, tz: ZoneInfo) -> str:
+    """How long goods have waited for the customer, in days of the shop's calendar: ``since today``,
+    ``1 day``, ``4 days``."""
+    days = (now.astimezone(tz).date() - ready_at.astimezone(tz).date()).days
+    return "since today" if days <= 0 else plural(days, "day")
+
+
+def untold_title(count: int) -> str:
+    """``pk check``'s heading of the at-risk promises whose customer has not been warned yet."""
+    return f"At risk, customer not yet warned (pk notice ID): {count}"
+
+
+NOTHING_TO_CHECK = (
+    "Nothing to put right: no deviated or overdue promise without a remedy, and no promise at risk "
+    "whose customer has not been warned."
+)

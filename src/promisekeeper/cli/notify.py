@@ -45,7 +45,8 @@ class Sending:
 
     @property
     def anything(self) -> bool:
-        return bool(self.report.overdue or self.report.due_soon or self.report.due)
+        r = self.report
+        return bool(r.overdue or r.at_risk or r.due_soon or r.due or r.ready)
 
 
 @app.command("notify")
@@ -127,7 +128,7 @@ def notify(
         ),
     ] = None,
 ) -> None:
-    """Mail the morning list (overdue first, then due soon, then due today) as plain text and HTML: for cron.
+    """Mail the morning list (overdue, at risk, due, ready for pickup) as plain text and HTML: for cron.
 
     The SMTP password is read from PK_SMTP_PASSWORD or the config file, never from the command line.
     Every sent report is recorded per recipient, and each promise in it notes in its history that it
@@ -242,6 +243,8 @@ def notify(
                     due_soon=s.report.due_soon,
                     escalate=s.report.overdue if s.escalation is not None else [],
                     keys=s.keys,
+                    at_risk=s.report.at_risk,
+                    ready=s.report.ready,
                 )
     for s in sent:
         if s.channel is not None:
@@ -295,7 +298,12 @@ def _reports(
         for address, key in zip(who.recipients, mail_keys, strict=True):
             report = store.newly_overdue_report(session, clock=clock, recipient=key, soon_until=soon)
             since = store.last_sent_at(session, key)
-            content = (tuple(p.id for p in report.overdue), tuple(p.id for p in report.due_soon), since)
+            content = (
+                tuple(p.id for p in report.overdue),
+                tuple(p.id for p in report.at_risk),
+                tuple(p.id for p in report.due_soon),
+                since,
+            )
             if content in groups:
                 group = groups[content]
                 group.keys.append(key)

@@ -507,10 +507,12 @@ def remedy(
 
 @app.command("notice")
 def notice(ctx: typer.Context, promise_id: IdArg) -> None:
-    """Draft the honest message to the customer for a late, changed or deviated promise.
+    """Draft the honest message to the customer for a late, changed, deviated or at-risk promise.
 
-    What was promised, what happened, the new date or the remedy, plainly. The draft is printed to paste
-    or send, and the history records that a notice was drafted.
+    What was promised, what happened, the new date or the remedy, plainly. For a promise a supplier puts
+    at risk, the early warning: what the supplier now says and the date the shop can keep (the new ETA
+    plus [supply] margin), before the customer finds out. The draft is printed to paste or send, and the
+    history records that a notice was drafted (an at-risk promise then leaves pk check).
 
     Example: pk notice 12 | mail -s "Your boots" anna@example.com
     """
@@ -522,14 +524,16 @@ def notice(ctx: typer.Context, promise_id: IdArg) -> None:
         view = store.view(session, promise_id, st.clock, detail=True)
         if view.kind == Kind.followup and view.parent_id is not None:
             raise BadInput(words.followup_has_no_notice(view))
-        if not rules.worth_a_notice(view):
+        if not rules.worth_a_notice(view) and not view.at_risk:
             raise BadInput(words.nothing_to_notice(view))
+        new_due = store.proposed_due(view, st.clock)
         text = words.notice_text(
             view,
             shop=st.settings.shop_name,
             tz=st.settings.tz,
             now=st.clock.now,
             remedy=store.latest_remedy(session, promise_id=promise_id),
+            new_date=new_due,
         )
-        store.record_notice(session, clock=st.clock, promise_id=promise_id)
+        store.record_notice(session, clock=st.clock, promise_id=promise_id, risk=view.risk, new_due=new_due)
     st.console.file.write(text)

@@ -29,7 +29,12 @@ def due(
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
-    """The morning list: overdue promises (most overdue first), then those due today, follow-ups included.
+    """The morning list: overdue promises (most overdue first), then those at risk, due soon and due today
+    (follow-ups included), then the pickups ready and waiting for the customer.
+
+    A promise is at risk when a supply order it waits for will arrive too late (its ETA after the due
+    less [supply] margin), has no ETA close to the due, or is itself overdue; the Risk column says which.
+    At-risk and ready promises are listed whatever their due; each promise is in one section only.
 
     Example: pk due
 
@@ -60,7 +65,8 @@ def check(
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
-    """Deviated, overdue and unhappy promises that have no remedy yet.
+    """Deviated, overdue and unhappy promises that have no remedy yet, then the promises at risk whose
+    customer has not been warned (pk notice ID) since the risk appeared.
 
     Example: pk check
 
@@ -73,9 +79,7 @@ def check(
     start = parse_since(since, st.clock) if since is not None else None
     with st.session(write=False) as session:
         views = store.check(session, clock=st.clock, since=start, include_remedied=all_)
-    st.renderer(fmt, as_json).promises(
-        views, empty="Nothing to put right: no deviated or overdue promise without a remedy."
-    )
+    st.renderer(fmt, as_json).check(views)
 
 
 @app.command("stats")

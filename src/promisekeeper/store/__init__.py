@@ -81,6 +81,7 @@ from promisekeeper.store.queries import (
     iter_promises,
     list_promises,
     open_promises,
+    proposed_due,
     staff_names,
 )
 from promisekeeper.store.sentlog import (
@@ -159,6 +160,7 @@ __all__ = [
     "order_detail",
     "place_order",
     "prepare_csv_row",
+    "proposed_due",
     "receive",
     "recent_changes",
     "recipient_key",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -31,7 +32,7 @@ from promisekeeper.store.base import (
 )
 from promisekeeper.store.customers import customer_for
 from promisekeeper.store.supply import check_deposit
-from promisekeeper.views import EventKind, Fulfilment, Handover, Kind, PromiseView, State, Status
+from promisekeeper.views import EventKind, Fulfilment, Handover, Kind, PromiseView, Risk, State, Status
 from promisekeeper.when import Clock, Due, on_a_working_day, parse_when
 
 _REASON_HINT = 'say why, e.g. "Supplier delay; the customer agreed"'
@@ -448,9 +449,22 @@ def latest_remedy(session: Session, *, promise_id: int) -> tuple[str, str | None
     return (fix.action, fix.prevent) if fix else None
 
 
-def record_notice(session: Session, *, clock: Clock, promise_id: int) -> None:
-    """Note in the promise's history that a notice to the customer was drafted."""
+def record_notice(
+    session: Session, *, clock: Clock, promise_id: int, risk: Risk | None = None, new_due: Due | None = None
+) -> None:
+    """Note in the promise's history that a notice to the customer was drafted; for an early warning,
+    the risk it told of (kind, order, ETA) and the new date it offered, so ``pk check`` knows the
+    customer was warned of this risk (``queries.risk_appeared``)."""
     promise = load_promise(session, promise_id)
+    data: dict[str, Any] = {}
+    if risk is not None:
+        data = {"risk": str(risk.kind), "order": risk.order_id, "eta": moment_data(risk.eta)}
+        data["new_due"] = moment_data(new_due.moment) if new_due is not None else None
     append_event(
-        session, EventKind.notice_drafted, clock.now, promise_id=promise_id, customer_id=promise.customer_id
+        session,
+        EventKind.notice_drafted,
+        clock.now,
+        promise_id=promise_id,
+        customer_id=promise.customer_id,
+        **data,
     )

@@ -6,20 +6,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from promisekeeper.errors import BadInput, NotFound
-from promisekeeper.models import Customer, Promise, Tag, needs_remedy
+from promisekeeper.models import Customer, Event, Promise, SupplyLink, SupplyOrder, Tag, needs_remedy
 from promisekeeper.store.base import chunks, views
 from promisekeeper.store.customers import find_customer
 from promisekeeper.store.stats import status_clause
 from promisekeeper.text import check_text
-from promisekeeper.views import DueReport, Kind, PromiseView, State, Status
-from promisekeeper.when import Clock, end_of_day
+from promisekeeper.views import DueReport, EventKind, Handover, Kind, PromiseView, RiskKind, State, Status
+from promisekeeper.when import Clock, Due, earlier_by, end_of_day, later_by
 
 
 def _staff_is(staff: str) -> sa.ColumnElement[bool]:
@@ -233,6 +233,47 @@ def iter_promises(
         yield from views(session, [found[i] for i in part], clock)
 
 
+def ready_pickup() -> sa.ColumnElement[bool]:
+    """A pickup marked ready (``pk ready``, ``supplier receive``) and not yet collected: the shop has done
+    its part, so it is waiting for the customer, never overdue (``base.handover_of``: no handover stored
+    is a pickup)."""
+    return sa.and_(
+        col(Promise.kind) == Kind.delivery,
+        col(Promise.ready_at).is_not(None),
+        sa.or_(col(Promise.handover).is_(None), col(Promise.handover) == Handover.pickup),
+    )
+
+
+def _awaits_supply() -> sa.ColumnElement[bool]:
+    """Linked to a supply order that is not undone and has not all arrived: the only promises that can
+    be at risk (``base.risk_of`` judges which are)."""
+    orders = (
+        sa.select(col(SupplyLink.promise_id))
+        .join(SupplyOrder, col(SupplyOrder.id) == col(SupplyLink.order_id))
+        .where(
+            col(SupplyOrder.state) != State.voided,
+            col(SupplyOrder.received_quantity) < col(SupplyOrder.quantity),
+        )
+    )
+    return sa.and_(col(Promise.ready_at).is_(None), col(Promise.id).in_(orders))
+
+
+def at_risk_promises(
+    session: Session, *, clock: Clock, staff: str | None = None, since: datetime | None = None
+) -> list[PromiseView]:
+    """The open promises not yet due that ``rules.risk`` finds at risk, soonest due first (``staff``:
+    made by that person; ``since``: due since then). An overdue promise is overdue, not at risk."""
+    query = select(Promise).where(
+        col(Promise.state) == State.active, col(Promise.due) >= clock.now, _awaits_supply()
+    )
+    if staff is not None:
+        query = query.where(_staff_is(staff))
+    if since is not None:
+        query = query.where(col(Promise.due) >= since)
+    found = session.exec(query.order_by(col(Promise.due), col(Promise.id))).all()
+    return [v for v in views(session, found, clock) if v.at_risk]
+
+
 def due_report(
     session: Session,
     *,
@@ -241,45 +282,169 @@ def due_report(
     staff: str | None = None,
     soon_until: datetime | None = None,
 ) -> DueReport:
-    """The morning list: overdue (most overdue first), then due soon (up to ``soon_until``, the end of
-    ``[policy] warn_before``; none without it), then the rest due up to ``until`` (default: end of today)."""
+    """The morning list: overdue (most overdue first); at risk (any due still ahead: the warning is
+    worth most early); due soon (up to ``soon_until``, the end of ``[policy] warn_before``; none without
+    it); the rest due up to ``until`` (default: end of today); and the pickups ready and not yet
+    collected (longest waiting first). Each promise is in one section only: an overdue one stays in
+    Overdue, an at-risk one is not also due, a ready pickup is only waiting."""
     until = until or end_of_day(clock.today, clock.tz)
     base = select(Promise).where(Promise.state == State.active)
     if staff is not None:
         base = base.where(_staff_is(staff))
+    waiting = base.where(sa.not_(ready_pickup()))
     order = (col(Promise.due), col(Promise.id))
-    overdue = session.exec(base.where(col(Promise.due) < clock.now).order_by(*order)).all()
+    overdue = session.exec(waiting.where(col(Promise.due) < clock.now).order_by(*order)).all()
+    at_risk = at_risk_promises(session, clock=clock, staff=staff)
+    risky = {p.id for p in at_risk}
     soon = (
         session.exec(
-            base.where(col(Promise.due) >= clock.now, col(Promise.due) <= soon_until).order_by(*order)
+            waiting.where(col(Promise.due) >= clock.now, col(Promise.due) <= soon_until).order_by(*order)
         ).all()
         if soon_until is not None
         else []
     )
     after = soon_until if soon_until is not None and soon_until >= clock.now else None
     due = session.exec(
-        base.where(
+        waiting.where(
             col(Promise.due) > after if after is not None else col(Promise.due) >= clock.now,
             col(Promise.due) <= until,
         ).order_by(*order)
     ).all()
+    ready = session.exec(base.where(ready_pickup()).order_by(col(Promise.ready_at), col(Promise.id))).all()
     return DueReport(
         clock.now,
         until,
         views(session, overdue, clock),
-        views(session, due, clock),
-        due_soon=views(session, soon, clock),
+        views(session, [p for p in due if p.id not in risky], clock),
+        due_soon=views(session, [p for p in soon if p.id not in risky], clock),
         soon_until=soon_until,
+        at_risk=at_risk,
+        ready=views(session, ready, clock),
     )
+
+
+#: The events after which a risk is news to the customer again: the order placed or its ETA moved,
+#: the promise linked to it, the promise's due moved.
+_RISK_BASIS = (EventKind.ordered, EventKind.eta_changed, EventKind.linked)
+_DUE_SET = (EventKind.promised, EventKind.amended, EventKind.corrected)
+_TOLD = (EventKind.notice_drafted, EventKind.notice_sent)
+
+
+def _moves_due(kind: str, data: dict[str, Any]) -> bool:
+    if kind == EventKind.amended:
+        return bool((data.get("before") or {}).get("due") != (data.get("after") or {}).get("due"))
+    if kind == EventKind.corrected:
+        return "due" in (data.get("changes") or {})
+    return True
+
+
+Mark = tuple[datetime, int]
+"""A moment in the history, in UTC, and the id of the event at it (0: a moment no event marks), so
+that two events at the same moment are still in the order they were written."""
+
+
+def _mark(at: datetime, event_id: int | None = 0) -> Mark:
+    return at.astimezone(UTC), event_id or 0
+
+
+def _risk_marks(session: Session, promises: Sequence[PromiseView], clock: Clock) -> dict[int, Mark]:
+    """``risk_appeared``, each moment with the id of the event that marks it."""
+    risky = {p.id: p for p in promises if p.risk is not None}
+    found: dict[int, list[Mark]] = {pid: [] for pid in risky}
+    order_set: dict[int, Mark] = {}
+    for part in chunks(sorted({p.risk.order_id for p in risky.values() if p.risk is not None})):
+        rows = session.execute(
+            sa.select(col(Event.order_id), col(Event.at), col(Event.id)).where(
+                col(Event.order_id).in_(part),
+                col(Event.promise_id).is_(None),
+                col(Event.kind).in_(_RISK_BASIS),
+            )
+        )
+        for oid, at, eid in rows:
+            order_set[oid] = max(_mark(at, eid), order_set.get(oid, _mark(at, eid)))
+    for part in chunks(sorted(risky)):
+        rows = session.execute(
+            sa.select(
+                col(Event.promise_id),
+                col(Event.order_id),
+                col(Event.kind),
+                col(Event.at),
+                col(Event.id),
+                col(Event.data),
+            ).where(col(Event.promise_id).in_(part), col(Event.kind).in_((*_RISK_BASIS, *_DUE_SET)))
+        )
+        for pid, oid, kind, at, eid, data in rows:
+            risk = risky[pid].risk
+            assert risk is not None
+            if kind in _RISK_BASIS and oid != risk.order_id:
+                continue
+            if kind in _DUE_SET and not _moves_due(kind, data or {}):
+                continue
+            found[pid].append(_mark(at, eid))
+    out: dict[int, Mark] = {}
+    for pid, p in risky.items():
+        risk = p.risk
+        assert risk is not None
+        marks = found[pid]
+        if risk.order_id in order_set:
+            marks.append(order_set[risk.order_id])
+        if risk.kind == RiskKind.order_overdue and risk.eta is not None:
+            marks.append(_mark(risk.eta))
+        elif risk.kind == RiskKind.no_eta:
+            marks.append(_mark(earlier_by(clock.no_eta_warn, risk.due, clock, "[supply] no_eta_warn")))
+        out[pid] = max(marks, default=_mark(p.created))
+    return out
+
+
+def risk_appeared(session: Session, promises: Sequence[PromiseView], clock: Clock) -> dict[int, datetime]:
+    """When the present risk of each at-risk promise appeared: the latest of the moment its order was
+    placed or its ETA last changed (``ordered``, ``eta_changed``), the moment the promise was linked to
+    that order (``linked``), the moment the promise's due was last set (``promised``, an ``amended`` or
+    ``corrected`` that moved it) and — for a risk that time alone brings — the moment a threshold
+    passed: the order's ETA for an overdue order, the due less ``[supply] no_eta_warn`` for no ETA.
+
+    So a new ETA, even a later one after a warning, is news to tell the customer again; a risk that
+    only grew graver with time (an ETA that was late and has now passed) is news too."""
+    return {pid: at for pid, (at, _) in _risk_marks(session, promises, clock).items()}
+
+
+def untold(session: Session, promises: Sequence[PromiseView], clock: Clock) -> list[PromiseView]:
+    """The at-risk promises whose customer has not been warned since the risk appeared
+    (``risk_appeared``): no ``notice_drafted`` or ``notice_sent`` written after it (at a later moment,
+    or at the same moment by a later event)."""
+    appeared = _risk_marks(session, promises, clock)
+    told: set[int] = set()
+    for part in chunks(sorted(appeared)):
+        rows = session.execute(
+            sa.select(col(Event.promise_id), col(Event.at), col(Event.id)).where(
+                col(Event.promise_id).in_(part), col(Event.kind).in_(_TOLD)
+            )
+        )
+        told.update(pid for pid, at, eid in rows if _mark(at, eid) > appeared[pid])
+    return [p for p in promises if p.id in appeared and p.id not in told]
+
+
+def proposed_due(p: PromiseView, clock: Clock) -> Due | None:
+    """The date the shop can promise instead of a due a supplier's ETA puts at risk: the ETA plus
+    ``[supply] margin`` (a whole day when it ends with one). ``None`` when the supplier gave no date
+    still ahead (no ETA yet, or one already passed) or the promise is not at risk."""
+    risk = p.risk
+    if risk is None or risk.kind != RiskKind.eta_late or risk.eta is None or risk.eta < clock.now:
+        return None
+    moment = later_by(clock.supply_margin, risk.eta, clock)
+    return Due(moment, moment == end_of_day(moment.astimezone(clock.tz).date(), clock.tz))
 
 
 def check(
     session: Session, *, clock: Clock, since: datetime | None = None, include_remedied: bool = False
 ) -> list[PromiseView]:
-    """Deviated, overdue and unhappy promises with no remedy yet (``include_remedied``: with the remedied)."""
+    """Deviated, overdue and unhappy promises with no remedy yet (``include_remedied``: with the remedied),
+    most overdue first; then the open promises at risk whose customer was not warned since the risk
+    appeared (``untold``; ``include_remedied``: every one at risk). A pickup ready and waiting for the
+    customer is not overdue."""
     broken = sa.or_(
         status_clause(Status.deviated, clock.now),
-        status_clause(Status.overdue, clock.now),
+        sa.and_(status_clause(Status.overdue, clock.now), sa.not_(ready_pickup())),
         col(Promise.unhappy),
     )
     # A follow-up is our reminder, not the customer's promise: late or not, it is never a thing to
@@ -289,16 +454,22 @@ def check(
     )
     if since is not None:
         query = query.where(col(Promise.due) >= since)
+    at_risk = at_risk_promises(session, clock=clock, since=since)
     if include_remedied:
         promises = session.exec(
             query.order_by(col(Promise.remedied), col(Promise.due), col(Promise.id))
         ).all()
-        return views(session, promises, clock)
+        listed = views(session, promises, clock)
+        shown = {p.id for p in listed}
+        return [*listed, *(p for p in at_risk if p.id not in shown)]
     # Two indexed reads instead of a scan of the whole book: the overdue (ix_promise_state_due) and the
     # deviated or unhappy not yet remedied (the partial index ix_promise_needs_remedy).
-    overdue = query.where(status_clause(Status.overdue, clock.now), sa.not_(col(Promise.remedied)))
+    overdue = query.where(
+        status_clause(Status.overdue, clock.now), sa.not_(ready_pickup()), sa.not_(col(Promise.remedied))
+    )
     found = {p.id: p for q in (overdue, query.where(needs_remedy())) for p in session.exec(q)}
-    return views(session, sorted(found.values(), key=lambda p: (p.due, p.id or 0)), clock)
+    listed = views(session, sorted(found.values(), key=lambda p: (p.due, p.id or 0)), clock)
+    return [*listed, *untold(session, [p for p in at_risk if p.id not in found], clock)]
 
 
 def customer_names(session: Session, *, near: str | None = None, limit: int = 9) -> list[str]:

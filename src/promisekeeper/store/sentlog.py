@@ -16,11 +16,13 @@ from sqlmodel import Session, col, select
 
 from promisekeeper.models import Promise, SentItem, SentReport, SentTo
 from promisekeeper.store.base import append_event, views
+from promisekeeper.store.queries import at_risk_promises, ready_pickup, risk_appeared
 from promisekeeper.views import DueReport, EventKind, PromiseView, State
 from promisekeeper.when import Clock, end_of_day, later_by
 
 #: The sections of a sent report (``sent_item.section``, at most 8 letters).
 OVERDUE, DUE_SOON, DUE, ESCALATE = "overdue", "due_soon", "due", "escalate"
+AT_RISK, READY = "at_risk", "ready"
 
 
 def recipient_key(address: str) -> str:
@@ -62,13 +64,14 @@ def newly_overdue_report(
     session: Session, *, clock: Clock, recipient: str | None = None, soon_until: datetime | None = None
 ) -> DueReport:
     """What ``recipient`` has not been told yet (``--only-new``): the overdue promises no report to them
-    listed as overdue since they last fell due and, with ``soon_until``, the promises due soon that no
-    report to them listed as due soon with the due they have now.
+    listed as overdue since they last fell due; the promises at risk that no report to them listed as
+    at risk since the risk appeared (``queries.risk_appeared``); and, with ``soon_until``, the promises
+    due soon that no report to them listed as due soon with the due they have now.
 
     Judged per promise rather than by "due after the last mail": a promise entered late with a past due
     is new too, and one renegotiated to a later date that slips again is new again.
     """
-    active = col(Promise.state) == State.active
+    active = sa.and_(col(Promise.state) == State.active, sa.not_(ready_pickup()))  # a ready pickup waits
     order = (col(Promise.due), col(Promise.id))
     overdue = session.exec(
         select(Promise)
@@ -87,14 +90,37 @@ def newly_overdue_report(
             )
             .order_by(*order)
         ).all()
+    at_risk = _not_told_at_risk(session, at_risk_promises(session, clock=clock), clock, recipient)
+    risky = {p.id for p in at_risk}
     return DueReport(
         clock.now,
         end_of_day(clock.today, clock.tz),
         views(session, overdue, clock),
         [],
-        due_soon=views(session, soon, clock),
+        due_soon=views(session, [p for p in soon if p.id not in risky], clock),
         soon_until=soon_until,
+        at_risk=at_risk,
     )
+
+
+def _not_told_at_risk(
+    session: Session, promises: Sequence[PromiseView], clock: Clock, recipient: str | None
+) -> list[PromiseView]:
+    """The at-risk promises that no report to ``recipient`` listed as at risk since the risk appeared."""
+    appeared = risk_appeared(session, promises, clock)
+    told: set[int] = set()
+    if appeared:
+        query = (
+            sa.select(col(SentItem.promise_id), col(SentReport.at))
+            .join(SentReport, col(SentReport.id) == col(SentItem.report_id))
+            .where(
+                col(SentItem.section) == AT_RISK,
+                col(SentItem.promise_id).in_(sorted(appeared)),
+                *_to(recipient),
+            )
+        )
+        told = {pid for pid, at in session.execute(query) if at >= appeared[pid]}
+    return [p for p in promises if p.id not in told]
 
 
 def escalation_report(
@@ -102,7 +128,7 @@ def escalation_report(
 ) -> DueReport:
     """The promises overdue longer than ``after`` (``[policy] escalate_after``, e.g. ``1bd``), most
     overdue first; ``only_new``: those not yet escalated to ``recipient`` since they last fell due."""
-    where = [col(Promise.state) == State.active, col(Promise.due) < clock.now]
+    where = [col(Promise.state) == State.active, col(Promise.due) < clock.now, sa.not_(ready_pickup())]
     if only_new:
         where.append(sa.not_(_told(ESCALATE, recipient, same_due=False)))
     overdue = session.exec(select(Promise).where(*where).order_by(col(Promise.due), col(Promise.id))).all()
@@ -121,6 +147,8 @@ def record_sent(
     due_soon: Sequence[PromiseView] = (),
     escalate: Sequence[PromiseView] = (),
     keys: Sequence[str] | None = None,
+    at_risk: Sequence[PromiseView] = (),
+    ready: Sequence[PromiseView] = (),
 ) -> int:
     """Log a report that was delivered, and note in each listed promise's history that it was told
     (``pk promise show``); call only after the send succeeded. ``recipients`` are shown; ``keys`` (default:
@@ -141,8 +169,10 @@ def record_sent(
     sections: tuple[tuple[str, Sequence[int | PromiseView]], ...] = (
         (ESCALATE, escalate),
         (OVERDUE, overdue),
+        (AT_RISK, at_risk),
         (DUE_SOON, due_soon),
         (DUE, due),
+        (READY, ready),
     )
     for section, items in sections:
         for item in items:
