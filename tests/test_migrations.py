@@ -310,3 +310,90 @@ def test_0003_gives_every_recipient_of_an_old_report_its_own_row(book: sa.Engine
         assert rows(conn, "sent_item") == [(*item, None) for item in items]
         assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == str(migrations.HEAD)
         assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0004"
+
+
+# --- 0004: suppliers, pickup, deposits and customer messages -------------------------------------------
+
+_JUDGED = (
+    "SELECT id, state, fulfilled_at, delivered_quantity, charged_minor, late_seconds, dev_late, "
+    "dev_substituted, dev_price, dev_short, dev_excess FROM promise ORDER BY id"
+)
+
+
+def _judgements_from_rows(conn: sa.Connection, now: datetime) -> dict[int, tuple[Any, ...]]:
+    """Every promise judged by ``rules.assess`` from its rows alone (what schema 3 holds)."""
+    from promisekeeper.rules import assess, money_of
+    from promisekeeper.views import Fulfilment, Terms
+
+    def aware(moment: datetime | None) -> datetime | None:
+        return moment.replace(tzinfo=UTC) if moment is not None else None
+
+    stamp = {"due": sa.DateTime(), "closed_at": sa.DateTime(), "at": sa.DateTime()}
+    query = "SELECT id, what, quantity, price_minor, currency, due, state, closed_at FROM promise"
+    promises = conn.execute(sa.text(query).columns(**{k: stamp[k] for k in ("due", "closed_at")})).all()
+    query = "SELECT promise_id, at, what, quantity, price_minor, currency FROM delivery ORDER BY at, id"
+    deliveries: dict[int, list[Fulfilment]] = {}
+    for d in conn.execute(sa.text(query).columns(at=sa.DateTime())):
+        got = Fulfilment(
+            at=aware(d.at) or now, what=d.what, quantity=d.quantity, price=money_of(d.price_minor, d.currency)
+        )
+        deliveries.setdefault(d.promise_id, []).append(got)
+    judged = {}
+    for p in promises:
+        terms = Terms(
+            what=p.what,
+            quantity=p.quantity,
+            price=money_of(p.price_minor, p.currency),
+            due=aware(p.due) or now,
+        )
+        outcome = assess(
+            terms,
+            deliveries.get(p.id, []),
+            now=now,
+            closed_at=aware(p.closed_at) if p.state == "fulfilled" else None,
+            cancelled=p.state == "cancelled",
+        )
+        judged[p.id] = (str(outcome.status), outcome.deviation_kinds, outcome.late_by_seconds)
+    return judged
+
+
+def test_0004_keeps_the_judgement_of_every_promise_of_an_old_book(book: sa.Engine) -> None:
+    """A book at schema 3 upgraded to 4: every promise keeps its stored outcome and is judged as before
+    (a delivery promise is a pickup never marked ready, judged by its collection); it waits for no
+    order, holds no deposit and is at risk of nothing; the customers consented to nothing."""
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import Session, select
+
+    from promisekeeper.models import Promise
+    from promisekeeper.store.base import sync, views
+    from promisekeeper.when import Clock
+
+    tz = ZoneInfo(TZ)
+    clock = Clock(now=datetime(2026, 12, 1, 9, tzinfo=tz), tz=tz)
+    with book.begin() as conn:
+        cfg = migrations.config(conn, tz=TZ)
+        command.stamp(cfg, "0001")
+        command.upgrade(cfg, "0003")
+    with book.connect() as conn:
+        stored = conn.exec_driver_sql(_JUDGED).all()
+        before = _judgements_from_rows(conn, clock.now)
+    assert {status for status, _, _ in before.values()} >= {"kept", "deviated", "open", "overdue"}
+    with book.begin() as conn:
+        command.upgrade(migrations.config(conn, tz=TZ), "0004")
+    with book.connect() as conn:
+        assert conn.exec_driver_sql(_JUDGED).all() == stored
+        assert conn.exec_driver_sql("SELECT value FROM pk_meta").scalar_one() == "4"
+        assert conn.exec_driver_sql("SELECT DISTINCT consent FROM customer").scalars().all() == ["none"]
+    with Session(book) as session:
+        promises = list(session.exec(select(Promise).order_by(Promise.id)).all())  # type: ignore[arg-type]
+        for p in views(session, promises, clock):
+            assert (str(p.status), p.outcome.deviation_kinds, p.outcome.late_by_seconds) == before[p.id]
+            assert p.handover == ("pickup" if p.kind == "delivery" else None)
+            assert (p.ready_at, p.deposit, p.balance, p.orders, p.risk) == (None, None, None, (), None)
+        names = [c.strip() for c in _JUDGED.removeprefix("SELECT id, state,").split(" FROM ")[0].split(",")]
+        for promise in promises:  # judged again under schema 4's rules: not one stored column moves
+            kept = {name: getattr(promise, name) for name in names}
+            sync(session, promise, clock)
+            assert {name: getattr(promise, name) for name in names} == kept, promise.id
+        session.rollback()

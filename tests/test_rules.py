@@ -15,14 +15,16 @@ from hypothesis import strategies as st
 from promisekeeper.money import Money
 from promisekeeper.rules import (
     assess,
+    balance,
     closes,
     default_charge,
     mixed_currencies,
     normalise,
+    risk,
     same_item,
     total_charged,
 )
-from promisekeeper.views import Deviation, DeviationKind, Fulfilment, Outcome, Status, Terms
+from promisekeeper.views import Deviation, DeviationKind, Fulfilment, Outcome, RiskKind, Status, Supply, Terms
 from promisekeeper.when import end_of_day
 from promisekeeper.words import deviation_text, price_text, verdict_text
 
@@ -597,3 +599,304 @@ def test_assess_never_raises_and_speaks_only_the_contract_words(
     assert verdict_text(outcome)
     for d in outcome.deviations:
         assert deviation_text(d)
+
+
+# --- pickup readiness (rules.assess ready_at=) ---------------------------------------------------------
+
+DUE_NOON = local(24, 12)  # Tue 24 Nov 12:00
+
+
+def as_promised(at: datetime) -> list[Fulfilment]:
+    return [fulfil(at, qty=2, price="240.00")]
+
+
+@pytest.mark.parametrize(
+    ("case", "ready", "collected", "now", "status", "late_by"),
+    [
+        ("ready before the due, collected a week later", local(23), local(30), local(30), "kept", None),
+        ("ready at the due moment, collected later", DUE_NOON, local(26), local(26), "kept", None),
+        (
+            "ready a second after the due",
+            DUE_NOON + timedelta(seconds=1),
+            local(26),
+            local(26),
+            "deviated",
+            1,
+        ),
+        (
+            "ready a microsecond after the due is late by 1 s",
+            DUE_NOON + timedelta(microseconds=1),
+            local(26),
+            local(26),
+            "deviated",
+            1,
+        ),
+        (
+            "ready 5 h late, collected days later: late by ready − due",
+            local(24, 17),
+            local(28),
+            local(28),
+            "deviated",
+            5 * 3600,
+        ),
+        (
+            "ready, not collected, long past due: open, never overdue",
+            local(23),
+            None,
+            local(30),
+            "open",
+            None,
+        ),
+        ("ready late, not collected: open, already late", local(25, 12), None, local(30), "open", 86400),
+        ("not ready, past due: overdue", None, None, local(25), "overdue", None),
+        (
+            "not ready, collected late: late by collection − due",
+            None,
+            local(24, 14),
+            local(25),
+            "deviated",
+            2 * 3600,
+        ),
+        (
+            "collected before it was marked ready: the earlier counts",
+            local(26),
+            local(24, 13),
+            local(27),
+            "deviated",
+            3600,
+        ),
+    ],
+)
+def test_a_pickup_is_judged_by_when_it_was_ready(
+    case: str,
+    ready: datetime | None,
+    collected: datetime | None,
+    now: datetime,
+    status: str,
+    late_by: int | None,
+) -> None:
+    t = terms(due=DUE_NOON)
+    ds = as_promised(collected) if collected is not None else []
+    outcome = assess(t, ds, now=now, closed_at=collected, ready_at=ready)
+    assert outcome.status == status, case
+    assert outcome.late_by_seconds == late_by, case
+    assert ("late" in outcome.deviation_kinds) is (late_by is not None), case
+
+
+def test_a_cancelled_pickup_is_cancelled_whenever_it_was_ready() -> None:
+    outcome = assess(terms(due=DUE_NOON), [], now=local(30), cancelled=True, ready_at=local(23))
+    assert outcome.status == "cancelled"
+
+
+@PROPERTY
+@given(due=moments, early=st.integers(0, 30 * 86400), wait=st.integers(0, 60 * 86400), split=splits())
+def test_ready_by_the_due_is_kept_however_late_it_is_collected(
+    due: datetime, early: int, wait: int, split: tuple[int, list[int]]
+) -> None:
+    quantity, parts = split
+    t = Terms(what=BOOTS, quantity=quantity, price=None, due=due)
+    ready = due - timedelta(seconds=early)
+    collected = ready + timedelta(seconds=wait)
+    ds = [Fulfilment(at=collected, what=BOOTS, quantity=q, price=None) for q in parts]
+    waiting = assess(t, [], now=collected, ready_at=ready)
+    assert (waiting.status, waiting.deviations) == ("open", ())
+    outcome = assess(t, ds, now=collected + timedelta(days=1), closed_at=collected, ready_at=ready)
+    assert (outcome.status, outcome.late_by_seconds) == ("kept", None)
+
+
+@PROPERTY
+@given(due=moments, late=st.integers(1, 30 * 86400 * 10**6), wait=st.integers(0, 60 * 86400 * 10**6))
+def test_ready_late_is_late_by_ready_minus_due_whenever_it_is_collected(
+    due: datetime, late: int, wait: int
+) -> None:
+    ready = due + timedelta(microseconds=late)
+    collected = ready + timedelta(microseconds=wait)
+    t = Terms(what=BOOTS, quantity=1, price=None, due=due)
+    ds = [Fulfilment(at=collected, what=BOOTS, quantity=1, price=None)]
+    outcome = assess(t, ds, now=collected, closed_at=collected, ready_at=ready)
+    assert outcome.status == "deviated"
+    assert outcome.late_by_seconds == max(1, int((ready - due).total_seconds()))
+    assert outcome.deviation_kinds == ("late",)
+
+
+# --- at risk (rules.risk) --------------------------------------------------------------------------------
+
+RISK_DUE = local(26, 18)  # Thu 26 Nov 18:00
+LATEST = local(25, 18)  # the due less a margin of 1bd
+NEEDED = local(23, 18)  # the due less no_eta_warn 3bd
+
+
+def order(
+    oid: int = 1, eta: datetime | None = local(25), qty: int = 2, received: int = 0, supplier: str = "Alpine"
+) -> Supply:
+    return Supply(id=oid, supplier=supplier, eta=eta, quantity=qty, received_quantity=received)
+
+
+@pytest.mark.parametrize(
+    ("case", "orders", "now", "kind", "order_id"),
+    [
+        ("no order", [], NOW, None, None),
+        ("ETA in time", [order(eta=local(24))], NOW, None, None),
+        ("ETA exactly at the latest moment", [order(eta=LATEST)], NOW, None, None),
+        (
+            "ETA a microsecond after the latest moment",
+            [order(eta=LATEST + timedelta(microseconds=1))],
+            NOW,
+            RiskKind.eta_late,
+            1,
+        ),
+        ("ETA after the due", [order(eta=local(30))], NOW, RiskKind.eta_late, 1),
+        ("no ETA, far from the due", [order(eta=None)], NOW, None, None),
+        (
+            "no ETA, just before the warning starts",
+            [order(eta=None)],
+            NEEDED - timedelta(microseconds=1),
+            None,
+            None,
+        ),
+        ("no ETA, from the warning on", [order(eta=None)], NEEDED, RiskKind.no_eta, 1),
+        (
+            "the ETA has passed and it has not all arrived",
+            [order(eta=local(22, 9))],
+            NOW,
+            RiskKind.order_overdue,
+            1,
+        ),
+        (
+            "part arrived: still overdue",
+            [order(eta=local(22, 9), received=1)],
+            NOW,
+            RiskKind.order_overdue,
+            1,
+        ),
+        ("all arrived: no risk, whatever its ETA", [order(eta=local(30), received=2)], NOW, None, None),
+        ("more arrived than ordered: no risk", [order(eta=None, received=3)], local(26), None, None),
+        (
+            "overdue is graver than a late ETA",
+            [order(1, eta=local(30)), order(2, eta=local(22, 9))],
+            NOW,
+            RiskKind.order_overdue,
+            2,
+        ),
+        (
+            "a late ETA is graver than none",
+            [order(1, eta=None), order(2, eta=local(30))],
+            local(24),
+            RiskKind.eta_late,
+            2,
+        ),
+        (
+            "among orders alike, the lowest id",
+            [order(3, eta=local(29)), order(2, eta=local(30))],
+            NOW,
+            RiskKind.eta_late,
+            2,
+        ),
+        (
+            "one order fine, one late",
+            [order(1, eta=local(24)), order(2, eta=local(27))],
+            NOW,
+            RiskKind.eta_late,
+            2,
+        ),
+    ],
+)
+def test_risk(
+    case: str, orders: list[Supply], now: datetime, kind: RiskKind | None, order_id: int | None
+) -> None:
+    found = risk(RISK_DUE, orders, now=now, latest_eta=LATEST, eta_needed_from=NEEDED)
+    if kind is None:
+        assert found is None, case
+        return
+    assert found is not None, case
+    assert (found.kind, found.order_id, found.due) == (kind, order_id, RISK_DUE), case
+    chosen = next(o for o in orders if o.id == order_id)
+    assert (found.supplier, found.eta) == (chosen.supplier, chosen.eta), case
+
+
+def test_risk_compares_instants_not_wall_clocks() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")
+    just_in_time = [order(eta=LATEST.astimezone(tokyo))]
+    assert (
+        risk(RISK_DUE, just_in_time, now=NOW.astimezone(UTC), latest_eta=LATEST, eta_needed_from=NEEDED)
+        is None
+    )
+    a_second_late = [order(eta=(LATEST + timedelta(seconds=1)).astimezone(tokyo))]
+    found = risk(RISK_DUE.astimezone(UTC), a_second_late, now=NOW, latest_eta=LATEST, eta_needed_from=NEEDED)
+    assert found is not None
+    assert found.kind == RiskKind.eta_late
+
+
+supplies = st.builds(
+    Supply,
+    id=st.integers(1, 50),
+    supplier=st.sampled_from(["Alpine", "Lacy"]),
+    eta=st.none() | moments,
+    quantity=st.integers(1, 5),
+    received_quantity=st.integers(0, 6),
+)
+
+
+@PROPERTY
+@given(
+    due=moments,
+    orders=st.lists(supplies, max_size=5),
+    now=moments,
+    margin=st.integers(0, 10 * 86400),
+    warn=st.integers(0, 10 * 86400),
+)
+def test_risk_is_a_pending_order_with_a_reason_that_holds(
+    due: datetime, orders: list[Supply], now: datetime, margin: int, warn: int
+) -> None:
+    latest, needed = due - timedelta(seconds=margin), due - timedelta(seconds=warn)
+    found = risk(due, orders, now=now, latest_eta=latest, eta_needed_from=needed)
+    pending = [o for o in orders if o.received_quantity < o.quantity]
+    if found is None:
+        for o in pending:  # no pending order has any reason
+            assert o.eta is None or now <= o.eta <= latest
+            assert o.eta is not None or now < needed
+        return
+    chosen = [o for o in pending if o.id == found.order_id]
+    assert chosen
+    if found.kind == RiskKind.order_overdue:
+        assert any(o.eta is not None and o.eta < now for o in chosen)
+    elif found.kind == RiskKind.eta_late:
+        assert not any(o.eta is not None and o.eta < now for o in pending)
+        assert any(o.eta is not None and o.eta > latest for o in chosen)
+    else:
+        assert found.kind == RiskKind.no_eta
+        assert now >= needed
+        assert any(o.eta is None for o in chosen)
+        assert not any(o.eta is not None and (o.eta < now or o.eta > latest) for o in pending)
+
+
+# --- balance ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("price", "deposit", "charged", "owed"),
+    [
+        (money("240"), money("50"), None, money("190")),
+        (money("240"), money("50"), money("120"), money("70")),
+        (money("240"), money("240"), None, money("0")),
+        (money("240"), money("50"), money("250"), money("0")),  # never below zero
+        (money("240"), None, None, money("240")),
+        (None, money("50"), None, None),
+        (money("240"), money("50", "USD"), money("100"), money("140")),  # another currency is not subtracted
+        (money("1200", "JPY"), money("200", "JPY"), None, money("1000", "JPY")),
+    ],
+)
+def test_balance(
+    price: Money | None, deposit: Money | None, charged: Money | None, owed: Money | None
+) -> None:
+    assert balance(price, deposit, charged) == owed
+
+
+@PROPERTY
+@given(price=prices, deposit=st.integers(0, 10**9), charged=st.integers(0, 10**9))
+def test_balance_is_what_is_left_and_never_negative(price: Money, deposit: int, charged: int) -> None:
+    paid = [Money.from_minor(deposit, price.currency), Money.from_minor(charged, price.currency)]
+    owed = balance(price, *paid)
+    assert owed is not None
+    assert owed.currency == price.currency
+    assert owed.minor == max(price.minor - deposit - charged, 0)

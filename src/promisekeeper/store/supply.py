@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from promisekeeper.errors import BadInput, NotFound
@@ -96,7 +97,15 @@ def _order_views(
         for oid, pid in session.exec(links):
             waiting[oid].append(pid)
         if detail:
-            events = select(Event).where(col(Event.order_id).in_(ids)).order_by(col(Event.at), col(Event.id))
+            # The order's own events and its links (an ETA change is on the order and on each promise).
+            events = (
+                select(Event)
+                .where(
+                    col(Event.order_id).in_(ids),
+                    sa.or_(col(Event.promise_id).is_(None), col(Event.kind) == EventKind.linked),
+                )
+                .order_by(col(Event.at), col(Event.id))
+            )
             for e in session.exec(events):
                 history[e.order_id or 0].append(EventView(e.at, e.kind, dict(e.data or {}), e.change_id))
     return [
@@ -166,6 +175,7 @@ def _link(session: Session, clock: Clock, promise: Promise, order: SupplyOrder) 
         customer_id=promise.customer_id,
         order_id=order.id,
         order=order.id,
+        promise=promise.id,
     )
     session.flush()
     sync(session, promise, clock)
@@ -208,6 +218,7 @@ def place_order(
         EventKind.ordered,
         clock.now,
         order_id=order.id,
+        order=order.id,
         supplier=supplier,
         what=what,
         quantity=quantity,
@@ -248,6 +259,7 @@ def change_eta(
     if order.eta == eta.moment and order.eta_date_only == eta.date_only:
         raise BadInput(f"Nothing to change: S{order_id} is already expected then.")
     data: dict[str, Any] = {
+        "order": order_id,
         "old": moment_data(order.eta),
         "old_date_only": order.eta_date_only,
         "new": moment_data(eta.moment),
@@ -266,7 +278,6 @@ def change_eta(
                 promise_id=p.id,
                 customer_id=p.customer_id,
                 order_id=order_id,
-                order=order_id,
                 **data,
             )
             sync(session, p, clock)
@@ -340,7 +351,10 @@ def receive(session: Session, *, clock: Clock, order_id: int, quantity: int | No
         EventKind.received,
         clock.now,
         order_id=order_id,
+        order=order_id,
         quantity=qty,
+        received=order.received_quantity + qty,
+        of=order.quantity,
         before_at=moment_data(order.received_at),
     )
     order.received_quantity += qty
