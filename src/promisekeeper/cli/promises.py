@@ -506,34 +506,39 @@ def remedy(
 
 
 @app.command("notice")
-def notice(ctx: typer.Context, promise_id: IdArg) -> None:
+def notice(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Send it to the customer in their language, by email or text message as they agreed "
+            "(pk customer add NAME --consent email); never the same notice twice.",
+        ),
+    ] = False,
+) -> None:
     """Draft the honest message to the customer for a late, changed, deviated or at-risk promise.
 
     What was promised, what happened, the new date or the remedy, plainly. For a promise a supplier puts
     at risk, the early warning: what the supplier now says and the date the shop can keep (the new ETA
     plus [supply] margin), before the customer finds out. The draft is printed to paste or send, and the
-    history records that a notice was drafted (an at-risk promise then leaves pk check).
+    history records that a notice was drafted (an at-risk promise then leaves pk check). It is written in
+    the customer's language (pk customer add NAME --language de). With --send it goes to the customer
+    instead, by email or text message as they agreed, and the history records notice_sent.
 
     Example: pk notice 12 | mail -s "Your boots" anna@example.com
+
+    Example: pk notice 12 --send
     """
-    from promisekeeper import rules, store, words
-    from promisekeeper.errors import BadInput
+    from promisekeeper import store
+    from promisekeeper.cli.messages import notice_letter, send_notice
 
     st = state(ctx)
+    if send:
+        send_notice(st, promise_id)
+        return
     with st.session() as session:
-        view = store.view(session, promise_id, st.clock, detail=True)
-        if view.kind == Kind.followup and view.parent_id is not None:
-            raise BadInput(words.followup_has_no_notice(view))
-        if not rules.worth_a_notice(view) and not view.at_risk:
-            raise BadInput(words.nothing_to_notice(view))
-        new_due = store.proposed_due(view, st.clock)
-        text = words.notice_text(
-            view,
-            shop=st.settings.shop_name,
-            tz=st.settings.tz,
-            now=st.clock.now,
-            remedy=store.latest_remedy(session, promise_id=promise_id),
-            new_date=new_due,
-        )
+        letter, view, new_due = notice_letter(st, session, promise_id)
         store.record_notice(session, clock=st.clock, promise_id=promise_id, risk=view.risk, new_due=new_due)
-    st.console.file.write(text)
+    st.console.file.write(letter.text)
