@@ -5,6 +5,7 @@ output")."""
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
@@ -317,3 +318,82 @@ def test_check_lists_the_untold_at_risk_apart() -> None:
     out, buffer = console(colour=False)
     render.renderer(Format.table, out, TZ, NOW).check([])
     assert buffer.getvalue().startswith("Nothing to put right")
+
+
+# --- the long list's path: a row that fits is laid out straight away, with the same result ---------------
+
+
+def _reference_lines(grid: Grid, widths: Sequence[int]) -> list[str]:
+    """Every row through ``wrap`` and ``_pad`` cell by cell (the slow, obvious layout), as plain text."""
+    out = []
+    header = tuple(c.header for c in grid.columns)
+    for cells, style in [(header, render.HEADER_STYLE), *grid.rows]:
+        wrapped = [wrap(cell, w) for cell, w in zip(cells, widths, strict=True)]
+        for n in range(max(len(lines) for lines in wrapped)):
+            line: list[render.Piece] = []
+            for i, (lines, column) in enumerate(zip(wrapped, grid.columns, strict=True)):
+                if i:
+                    line.append((render.GAP, ""))
+                part = lines[n] if n < len(lines) else ""
+                line.extend(render._pad(part, widths[i], style, right=column.right))
+            out.append("".join(render._plain(p) for p, _ in render._trimmed(line)).rstrip())
+    return out
+
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from(["a", "Z", " ", "\n", "é", "\u0301", "東", "😀", "\x1b", "\u202e", "\t", "-"]),
+    max_size=14,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(CELL_TEXT, CELL_TEXT, CELL_TEXT, st.sampled_from(["", "bold", "red"])),
+        min_size=1,
+        max_size=6,
+    ),
+    st.integers(min_value=12, max_value=90),
+)
+def test_the_straight_path_lays_out_as_wrapping_every_cell(
+    rows: list[tuple[str, str, str, str]], width: int
+) -> None:
+    """Any text (wide, combining, control characters, line breaks), any width: the lines are those of
+    wrapping and padding every cell, and the table or the blocks keep every character."""
+    grid = Grid((Column("Who", free=True), Column("N", right=True), Column("What", free=True)))
+    for a, b, c, style in rows:
+        grid.add(a, b, Text(c, style="green") if style == "red" else c, style=style)
+    widths = render._widths(grid, width)
+    lines = ["".join(render._plain(p) for p, _ in line) for line in grid_lines(grid, width)]
+    if widths is not None:
+        assert lines == _reference_lines(grid, widths)
+    shown = "".join(lines)
+    for cells, _ in grid.rows:
+        for cell in cells:
+            assert all(ch in shown for ch in render._plain(cell) if not ch.isspace())
+
+
+def test_a_line_with_nothing_to_trim_is_not_copied() -> None:
+    line: render.Line = [("Anna", ""), ("  ", ""), ("240", "bold")]
+    assert render._trimmed(line) is line
+    assert render._trimmed([("Anna  ", "")]) == [("Anna", "")]
+
+
+def test_a_long_stats_table_shares_its_bars_and_keeps_every_row() -> None:
+    """Thousands of rows (``pk stats --by customer --all``): one line each, the kept bar drawn for each,
+    in colour too."""
+    from promisekeeper.rules import figures
+    from promisekeeper.views import StatsBy, StatsReport, Tally
+
+    rows = [figures(f"Customer {n}", Tally(promises=n % 7 + 1, kept=n % 7 + 1)) for n in range(3000)]
+    for colour in (None, "truecolor"):
+        report = StatsReport(
+            None, NOW, StatsBy.customer, figures(None, Tally(promises=9, kept=9)), iter(rows)
+        )
+        buf = io.StringIO()
+        console = Console(file=buf, width=120, color_system=colour, force_terminal=colour is not None)
+        render.TableRenderer(console, TZ, NOW).stats(report)
+        text = buf.getvalue()
+        assert len(re.findall(r"^Customer \d+ ", text, flags=re.MULTILINE)) == 3000
+        assert text.count("████████") == 3001
+        assert ("\x1b[" in text) is (colour is not None)

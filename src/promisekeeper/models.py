@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, col
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """The schema this release writes; each Alembic revision ``000N`` leaves a book at version N."""
 
 
@@ -73,6 +73,7 @@ class Promise(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_promise_state_due", "state", "due"),
         sa.Index("ix_promise_fulfilled", "state", "fulfilled_at"),
+        sa.Index("ix_promise_closed", "state", "closed_at"),  # schema 5: a period's cancelled ones
     )
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(default="delivery", max_length=16)
@@ -260,3 +261,188 @@ class SentTo(SQLModel, table=True):
     __tablename__ = "sent_to"
     report_id: int = Field(foreign_key="sent_report.id", primary_key=True)
     recipient: str = Field(primary_key=True, max_length=320)
+
+
+# --- Kept totals (schema 5): the settled history's track record, kept by the database itself --------
+
+KEPT = sa.MetaData()
+"""Tables the database derives from ``promise`` with its own triggers, on every write whatever wrote it
+(a command, an import, ``pk db copy``, a migration). Not part of the book: never exported, copied or
+imported (the promises written rebuild them); the migrations must still arrive at exactly them."""
+
+TALLY_COUNTS = (
+    "promises",
+    "kept",
+    "deviated",
+    "cancelled",
+    "on_time",
+    "in_full",
+    "at_price",
+    "late",
+    "late_seconds",
+    "renegotiated",
+    "collected_late",
+)
+"""What a kept total counts of the settled promises (fulfilled or cancelled): the fields of
+``views.Tally`` that do not depend on the moment asked (``open`` and ``overdue`` do; they are counted
+live from the few active promises)."""
+
+
+def _counts() -> list[sa.Column[int]]:
+    return [sa.Column(name, sa.BigInteger, nullable=False, server_default="0") for name in TALLY_COUNTS]
+
+
+TALLY_CUSTOMER = sa.Table(
+    "tally_customer",
+    KEPT,
+    sa.Column("customer_id", sa.Integer, primary_key=True, autoincrement=False),  # 0: no customer
+    *_counts(),
+    sa.Index("ix_tally_customer_promises", "promises"),
+)
+TALLY_GROUP = sa.Table(
+    "tally_group",
+    KEPT,
+    sa.Column("staff", sa.String, primary_key=True),  # "": no staff named
+    sa.Column("kind", sa.String(16), primary_key=True),
+    *_counts(),
+)
+_TALLY_KEYS = {
+    "tally_customer": ("COALESCE({r}.customer_id, 0)",),
+    "tally_group": ("COALESCE({r}.staff, '')", "{r}.kind"),
+}
+
+
+def settled_sql(r: str) -> str:
+    """A promise whose fate is decided (fulfilled or cancelled, at a known moment): what the kept
+    totals count. ``r`` names the row (``NEW``, ``OLD``, a table alias)."""
+    return (
+        f"(({r}.state = 'fulfilled' AND {r}.fulfilled_at IS NOT NULL)"
+        f" OR ({r}.state = 'cancelled' AND {r}.closed_at IS NOT NULL))"
+    )
+
+
+def tally_sql(r: str) -> dict[str, str]:
+    """What one settled promise ``r`` adds to each kept count, as SQL on both engines. The same
+    judgement as ``store.stats.tally_columns`` (which counts the same things live), from the outcome
+    columns ``rules.assess`` wrote."""
+    f = f"{r}.state = 'fulfilled'"
+    dev = f"({r}.dev_late OR {r}.dev_substituted OR {r}.dev_price OR {r}.dev_short OR {r}.dev_excess)"
+    pickup = f"{r}.kind = 'delivery' AND COALESCE({r}.handover, 'pickup') = 'pickup'"
+
+    def one(cond: str) -> str:
+        return f"CASE WHEN {cond} THEN 1 ELSE 0 END"
+
+    return {
+        "promises": "1",
+        "kept": one(f"{f} AND NOT {dev}"),
+        "deviated": one(f"{f} AND {dev}"),
+        "cancelled": one(f"{r}.state = 'cancelled'"),
+        "on_time": one(f"{f} AND NOT {r}.dev_late"),
+        "in_full": one(f"{f} AND NOT {r}.dev_short AND NOT {r}.dev_excess"),
+        "at_price": one(f"{f} AND NOT {r}.dev_price"),
+        "late": one(f"{f} AND {r}.dev_late"),
+        "late_seconds": f"CASE WHEN {f} AND {r}.dev_late THEN COALESCE({r}.late_seconds, 0) ELSE 0 END",
+        "renegotiated": one(f"{r}.renegotiated"),
+        "collected_late": one(
+            f"{f} AND {pickup} AND {r}.ready_at IS NOT NULL AND {r}.ready_at <= {r}.due"
+            f" AND {r}.fulfilled_at > {r}.due"
+        ),
+    }
+
+
+_TALLY_INPUTS = (
+    *("state", "customer_id", "staff", "kind", "fulfilled_at", "closed_at", "due", "ready_at", "handover"),
+    *("late_seconds", "dev_late", "dev_substituted", "dev_price", "dev_short", "dev_excess", "renegotiated"),
+)
+"""The promise columns a kept total depends on: an update of any other column leaves them alone."""
+
+
+def _add_rows(table: str, source: str, r: str, *, sign: str = "1", grouped: bool = True) -> str:
+    """``INSERT … SELECT`` adding ``sign`` × each settled row of ``source`` to ``table``'s counts."""
+    keys = [k.format(r=r) for k in _TALLY_KEYS[table]]
+    names = [*(c.name for c in KEPT.tables[table].primary_key), *TALLY_COUNTS]
+    counts = [f"{'SUM' if grouped else ''}({sign} * ({e}))" for e in tally_sql(r).values()]
+    group = f" GROUP BY {', '.join(keys)}" if grouped else ""
+    conflict = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in TALLY_COUNTS)
+    return (
+        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join([*keys, *counts])}"
+        f" FROM {source} WHERE {settled_sql(r)}{group}"
+        f" ON CONFLICT ({', '.join(names[: len(keys)])}) DO UPDATE SET {conflict}"
+    )
+
+
+def recount_sql() -> list[str]:
+    """Statements that make the kept totals again from every promise (the migration, a check)."""
+    out = []
+    for table in _TALLY_KEYS:
+        out.append(f"DELETE FROM {table}")
+        out.append(_add_rows(table, "promise r", "r"))
+    return out
+
+
+def _sqlite_triggers() -> list[str]:
+    """Row triggers: the old row's counts taken away, the new row's added."""
+
+    def take(r: str) -> list[str]:
+        out = []
+        for table, keys in _TALLY_KEYS.items():
+            names = [c.name for c in KEPT.tables[table].primary_key]
+            where = " AND ".join(f"{n} = {k.format(r=r)}" for n, k in zip(names, keys, strict=True))
+            sets = ", ".join(f"{n} = {n} - ({e})" for n, e in tally_sql(r).items())
+            out.append(f"UPDATE {table} SET {sets} WHERE {where} AND {settled_sql(r)};")
+        return out
+
+    def add(r: str) -> list[str]:
+        return [_add_rows(table, "(SELECT 1)", r, grouped=False) + ";" for table in _TALLY_KEYS]
+
+    def trigger(name: str, when: str, cond: str, body: list[str]) -> str:
+        return f"CREATE TRIGGER {name} AFTER {when} ON promise WHEN {cond} BEGIN {' '.join(body)} END"
+
+    return [
+        trigger("tally_insert", "INSERT", settled_sql("NEW"), add("NEW")),
+        trigger("tally_delete", "DELETE", settled_sql("OLD"), take("OLD")),
+        trigger(
+            "tally_update",
+            f"UPDATE OF {', '.join(_TALLY_INPUTS)}",
+            f"{settled_sql('OLD')} OR {settled_sql('NEW')}",
+            [*take("OLD"), *add("NEW")],
+        ),
+    ]
+
+
+def _postgres_triggers() -> list[str]:
+    """Statement triggers over the transition tables: one aggregate per statement, however many rows
+    it wrote (an import's ``COPY``, ``pk db copy``'s batches)."""
+    signed = {
+        "insert": ("(SELECT 1 AS sign, * FROM new_rows)", "REFERENCING NEW TABLE AS new_rows"),
+        "delete": ("(SELECT -1 AS sign, * FROM old_rows)", "REFERENCING OLD TABLE AS old_rows"),
+        "update": (
+            "(SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1 AS sign, * FROM old_rows)",
+            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        ),
+    }
+    out = []
+    for op, (source, referencing) in signed.items():
+        body = "; ".join(_add_rows(table, f"{source} r", "r", sign="r.sign") for table in _TALLY_KEYS)
+        out.append(
+            f"CREATE OR REPLACE FUNCTION pk_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN {body}; RETURN NULL; END $$"
+        )
+        out.append(
+            f"CREATE TRIGGER tally_{op} AFTER {op.upper()} ON promise {referencing} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION pk_tally_{op}()"
+        )
+    return out
+
+
+def create_kept(connection: sa.Connection) -> None:
+    """The kept-totals tables and the triggers that keep them, counted from the promises already there."""
+    KEPT.create_all(connection)
+    triggers = _postgres_triggers() if connection.dialect.name == "postgresql" else _sqlite_triggers()
+    for statement in [*triggers, *recount_sql()]:
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(SQLModel.metadata.tables["promise"], "after_create")
+def _create_kept(table: sa.Table, connection: sa.Connection, **_: Any) -> None:
+    create_kept(connection)

@@ -37,17 +37,14 @@ from promisekeeper.views import (
     CUSTOMER_FIELDS,
     FIGURE_FIELDS,
     PROMISE_FIELDS,
-    SUPPLY_FIELDS,
     CustomerView,
     DueReport,
     Figures,
     Format,
     Kind,
     PromiseView,
-    Receipt,
     StatsReport,
     Status,
-    SupplyOrderView,
 )
 from promisekeeper.when import Due, end_of_day
 
@@ -225,14 +222,21 @@ class JsonRenderer:
         self._write(customer_dict(c, self.tz, history=True))
 
     def stats(self, report: StatsReport) -> None:
+        """The figures, then ``by`` written a row at a time as the rows come (every customer of a large
+        book streams), each row on a line of its own: never the whole in memory, and the C encoder's
+        speed (an indented row takes Python's, 40 µs)."""
         period = {"since": iso(report.since, self.tz), "until": iso(report.until, self.tz), "by": report.by}
-        self._write(
-            {
-                "period": period,
-                **figures_dict(report.total),
-                "by": [{"key": f.key, **figures_dict(f)} for f in report.rows],
-            }
-        )
+        head = {"period": period, **figures_dict(report.total), "more": report.more, "by": []}
+        out = self.console.file
+        out.write(json.dumps(head, ensure_ascii=False, indent=2).removesuffix("[]\n}"))
+        rows = 0
+        for f in report.rows:
+            out.write(
+                ("[\n    " if not rows else ",\n    ")
+                + json.dumps({"key": f.key, **figures_dict(f)}, ensure_ascii=False)
+            )
+            rows += 1
+        out.write("\n  ]\n}\n" if rows else "[]\n}\n")
 
 
 class CsvRenderer:
@@ -270,11 +274,14 @@ class CsvRenderer:
         self.promises(c.history, empty="")
 
     def stats(self, report: StatsReport) -> None:
-        rows = [
-            {"key": "total", **figures_dict(report.total)},
-            *({"key": f.key, **figures_dict(f)} for f in report.rows),
-        ]
-        self._write(rows, ("key", *FIGURE_FIELDS))
+        """The total, then a row per ``by`` key, written as they come."""
+        fields = ("key", *FIGURE_FIELDS)
+        writer = csv.DictWriter(
+            self.console.file, fieldnames=fields, extrasaction="ignore", lineterminator="\n"
+        )
+        writer.writeheader()
+        for key, f in (("total", report.total), *((f.key, f) for f in report.rows)):
+            writer.writerow({k: csv_cell(v) for k, v in {"key": key, **figures_dict(f)}.items()})
 
 
 # --- tables for people: laid out so that nothing the user typed is lost -------------------------------
@@ -310,14 +317,20 @@ def _safe(cell: Cell | None, *, keep_lines: bool = False) -> Cell:
     return visible(cell, keep_lines=keep_lines).expandtabs(4) if keep_lines else visible(cell)
 
 
+def _cells(text: str) -> int:
+    """The terminal cells one line of text takes: its length when it is printable ASCII (most cells of
+    a long list), else Rich's measure (wide and combining characters, what ``visible`` stands in)."""
+    return len(text) if text.isascii() and text.isprintable() else cell_len(text)
+
+
 def _longest_word(text: str) -> int:
-    return max((cell_len(w) for w in text.split()), default=0)
+    return max((_cells(w) for w in text.split()), default=0)
 
 
 def _widest_line(text: str) -> int:
     if "\n" not in text:
-        return cell_len(text)
-    return max(cell_len(line) for line in text.split("\n"))
+        return _cells(text)
+    return max(_cells(line) for line in text.split("\n"))
 
 
 def _fold(line: str, start: int, end: int, width: int) -> list[tuple[int, int]]:
@@ -366,14 +379,14 @@ def _wrap_spans(text: str, width: int) -> list[tuple[int, int]]:
 def wrap(cell: Cell, width: int) -> list[Cell]:
     """``cell`` as lines of at most ``width`` cells, broken at spaces (a ``Text`` keeps its colours)."""
     plain = _plain(cell)
-    if "\n" not in plain and cell_len(plain) <= width:
+    if "\n" not in plain and _cells(plain) <= width:
         return [cell]
     return [cell[a:b] for a, b in _wrap_spans(plain, width)]
 
 
 def _pad(cell: Cell, width: int, style: str, *, right: bool) -> Line:
     """The cell in its style, with the spaces that fill its column (unstyled) on the left or right."""
-    room = width - cell_len(_plain(cell))
+    room = width - _cells(_plain(cell))
     if room <= 0:
         return [(cell, style)]
     return [(" " * room, ""), (cell, style)] if right else [(cell, style), (" " * room, "")]
@@ -419,7 +432,20 @@ def _shrink(widths: list[int], floors: Sequence[int], columns: Sequence[int], ex
     return excess
 
 
-def _widths(grid: Grid, width: int) -> list[int] | None:
+def _size(cell: Cell) -> int:
+    """The width of the cell's widest line; for a cell of more than one line ``~width`` (negative)."""
+    text = cell if isinstance(cell, str) else cell.plain
+    if text.isascii() and text.isprintable():
+        return len(text)
+    return ~_widest_line(text) if "\n" in text else cell_len(text)
+
+
+def _measure(grid: Grid) -> list[list[int]]:
+    """Each cell's ``_size``, row by row: measured once, for the layout and for the lines."""
+    return [[_size(c) for c in cells] for cells, _ in grid.rows]
+
+
+def _widths(grid: Grid, width: int, measured: list[list[int]] | None = None) -> list[int] | None:
     """Each column's width so that the table fits ``width``, or ``None`` when it cannot without breaking
     a word (then the rows are printed as blocks).
 
@@ -428,11 +454,8 @@ def _widths(grid: Grid, width: int) -> list[int] | None:
     No column ever gets narrower than its longest word."""
     headers = [c.header for c in grid.columns]
     natural = [cell_len(h) for h in headers]
-    for cells, _style in grid.rows:
-        for i, cell in enumerate(cells):
-            w = _widest_line(_plain(cell))
-            if w > natural[i]:
-                natural[i] = w
+    for row in _measure(grid) if measured is None else measured:
+        natural = [max(n, ~w if w < 0 else w) for n, w in zip(natural, row, strict=True)]
     room = width - len(GAP) * (len(natural) - 1)
     excess = sum(natural) - room
     if excess <= 0:
@@ -456,7 +479,8 @@ def _widths(grid: Grid, width: int) -> list[int] | None:
     for i in short:
         if widths[i] < natural[i]:
             widths[i] = max(
-                cell_len(_plain(line)) for cells, _ in grid.rows for line in wrap(cells[i], widths[i])
+                (_cells(_plain(line)) for cells, _ in grid.rows for line in wrap(cells[i], widths[i])),
+                default=0,
             )
             widths[i] = max(widths[i], least[i])
     for _ in range(room - sum(widths)):
@@ -471,10 +495,18 @@ def _title(title: str, width: int) -> list[Line]:
     return [[(line, TITLE_STYLE)] for line in wrap(title, width)]
 
 
-def _table_lines(grid: Grid, widths: list[int]) -> list[Line]:
+def _table_lines(grid: Grid, widths: list[int], measured: list[list[int]] | None = None) -> list[Line]:
+    """The rows under their header, each cell padded to its column (numbers to the right), a cell too
+    wide for its column wrapped onto more lines. A row whose cells all fit on one line is laid out
+    straight away: on a long list that is nearly every row."""
     out: list[Line] = []
     header: list[Cell] = [c.header for c in grid.columns]
-    for cells, style in [(tuple(header), HEADER_STYLE), *grid.rows]:
+    rights = [c.right for c in grid.columns]
+    sizes = [[_size(h) for h in header], *(_measure(grid) if measured is None else measured)]
+    for (cells, style), size in zip([(tuple(header), HEADER_STYLE), *grid.rows], sizes, strict=True):
+        if all(0 <= s <= w for s, w in zip(size, widths, strict=True)):
+            out.append(_one_line(cells, size, widths, rights, style))
+            continue
         wrapped = [wrap(cell, w) for cell, w in zip(cells, widths, strict=True)]
         for n in range(max(len(lines) for lines in wrapped)):
             line: Line = []
@@ -485,6 +517,32 @@ def _table_lines(grid: Grid, widths: list[int]) -> list[Line]:
                 line.extend(_pad(part, widths[i], style, right=column.right))
             out.append(line)
     return out
+
+
+def _one_line(
+    cells: Sequence[Cell], size: Sequence[int], widths: Sequence[int], rights: Sequence[bool], style: str
+) -> Line:
+    """A row that fits: what ``_pad`` makes of each cell, the padding and gaps run together into one
+    unstyled piece (a row with no style and no ``Text``: one piece in all)."""
+    line: Line = []
+    blank = ""
+    for i, cell in enumerate(cells):
+        room = " " * (widths[i] - size[i])
+        blank += GAP if i else ""
+        if rights[i]:
+            blank += room
+        if style or not isinstance(cell, str):
+            if blank:
+                line.append((blank, ""))
+            line.append((cell, style))
+            blank = ""
+        else:
+            blank += cell
+        if not rights[i] and i < len(cells) - 1:
+            blank += room
+    if blank:
+        line.append((blank, ""))
+    return line
 
 
 def _pairs(
@@ -522,9 +580,10 @@ def grid_lines(grid: Grid, width: int) -> list[Line]:
     block of ``label: value`` lines per row (empty cells left out), blocks apart by a blank line. Its
     title comes first."""
     out = _title(grid.title, width) if grid.title else []
-    widths = _widths(grid, width)
+    measured = _measure(grid)
+    widths = _widths(grid, width, measured)
     if widths is not None:
-        return out + [_trimmed(line) for line in _table_lines(grid, widths)]
+        return out + [_trimmed(line) for line in _table_lines(grid, widths, measured)]
     headers = [c.header for c in grid.columns]
     for n, (cells, style) in enumerate(grid.rows):
         if n:
@@ -536,6 +595,11 @@ def grid_lines(grid: Grid, width: int) -> list[Line]:
 
 def _trimmed(line: Line) -> Line:
     """The line without the padding at its end (a piped line carries no trailing spaces)."""
+    if line:
+        last = line[-1][0]
+        end = last if isinstance(last, str) else last.plain
+        if end and not end[-1].isspace():
+            return line  # nothing to take off (most lines): no copy
     line = list(line)
     while line:
         piece, style = line[-1]
@@ -557,9 +621,13 @@ def emit(console: Console, lines: Iterable[Line]) -> None:
     done = [_trimmed(line) for line in lines]
     system = COLOR_SYSTEMS.get(console.color_system or "")
     if system is None:
-        console.file.write("\n".join("".join(_plain(piece) for piece, _ in line) for line in done) + "\n")
+        console.file.write(
+            "\n".join("".join([p if isinstance(p, str) else p.plain for p, _ in line]) for line in done)
+            + "\n"
+        )
         return
     styles: dict[str, Style] = {}
+    drawn: dict[tuple[str, str, tuple[Any, ...], str], str] = {}  # a Text as escape codes (bars repeat)
 
     def style_of(name: str) -> Style:
         if name not in styles:
@@ -572,10 +640,15 @@ def emit(console: Console, lines: Iterable[Line]) -> None:
             if isinstance(piece, str):
                 out.append(style_of(name).render(piece, color_system=system) if name else piece)
                 continue
-            base = style_of(name) if name else Style()
-            for segment in piece.render(console):
-                style = base + segment.style if segment.style else base
-                out.append(style.render(segment.text, color_system=system))
+            key = (piece.plain, str(piece.style), tuple(piece.spans), name)
+            if key not in drawn:
+                base = style_of(name) if name else Style()
+                parts = []
+                for segment in piece.render(console):
+                    style = base + segment.style if segment.style else base
+                    parts.append(style.render(segment.text, color_system=system))
+                drawn[key] = "".join(parts)
+            out.append(drawn[key])
         out.append("\n")
     console.file.write("".join(out))
 
@@ -744,18 +817,6 @@ class TableRenderer:
         row("Due", words.describe_due(p.due, tz, now=now))
         if p.original_due:
             row("Originally due", words.describe_due(p.original_due, tz, now=now))
-        if p.handover:
-            row("Handover", str(p.handover))
-        if p.ready_at:
-            row("Ready", words.describe_moment(p.ready_at, tz), STYLE["ready"])
-        if p.deposit:
-            row("Deposit", format_money(p.deposit))
-        if p.balance is not None:
-            row("Balance", format_money(p.balance))
-        if p.orders:
-            row("Waits for", ", ".join(words.order_ref(o) for o in p.orders))
-        if p.risk:
-            row("At risk", words.risk_text(p.risk, tz), STYLE["at_risk"])
         if p.outcome.deviations or p.outcome.fulfilled_at:
             row("Verdict", words.verdict(p))
         elif p.status == Status.overdue:
@@ -893,11 +954,14 @@ class TableRenderer:
                 ),
             )
         )
+        bars: dict[float | None, Text] = {}  # one per rate: thousands of rows share a few
         for f in [report.total, *report.rows]:
+            if f.kept_rate not in bars:
+                bars[f.kept_rate] = Text(f"{words.percent(f.kept_rate):>4} ") + bar(f.kept_rate)
             grid.add(
                 f.key if f.key is not None else "all",
                 str(f.promises),
-                Text(f"{words.percent(f.kept_rate):>4} ") + bar(f.kept_rate),
+                bars[f.kept_rate],
                 words.percent(f.on_time_rate),
                 words.percent(f.in_full_rate),
                 words.percent(f.at_price_rate),
@@ -905,7 +969,11 @@ class TableRenderer:
                 words.short_span(f.avg_late_seconds) if f.avg_late_seconds else None,
                 style="bold" if f is report.total else "",
             )
-        self._print(summary, grid)
+        notes = [words.lateness(t), words.more_rows(report.more, report.by) if report.more else None]
+        below: list[Line] = [
+            [(line, "")] for note in notes if note for line in wrap(note, self.console.width)
+        ]
+        self._print(summary, grid, [[], *below] if below else [])
 
 
 _RENDERERS: dict[Format, type[JsonRenderer | CsvRenderer | TableRenderer]] = {
@@ -934,173 +1002,6 @@ def plain_grids(grids: Sequence[Grid]) -> str:
             out.append("".join(_plain(piece) for piece, _ in _trimmed(line)))
         out.append("")
     return "\n".join(out) + "\n"
-
-
-# --- supply orders (pk supplier …) --------------------------------------------------------------------
-
-
-def supply_dict(
-    o: SupplyOrderView, tz: ZoneInfo, *, detail: bool = False, now: datetime | None = None
-) -> dict[str, Any]:
-    """A supply order in the reference's JSON shape (``SUPPLY_FIELDS``; ``id`` is ``S3``); ``detail``
-    adds its ``history`` like a promise's."""
-    out: dict[str, Any] = {
-        "id": words.order_ref(o.id),
-        "supplier": o.supplier,
-        "what": o.what,
-        "quantity": o.quantity,
-        "eta": iso(o.eta.moment, tz) if o.eta else None,
-        "ref": o.ref,
-        "created": iso(o.created, tz),
-        "state": o.state,
-        "received_quantity": o.received_quantity,
-        "received_at": iso(o.received_at, tz),
-        "overdue": o.overdue,
-        "promises": list(o.promises),
-    }
-    if detail:
-        shown = now or o.created
-        out["history"] = [
-            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown), "data": e.data}
-            for e in o.history
-        ]
-    return out
-
-
-def _reached(p: PromiseView, r: Receipt, tz: ZoneInfo) -> dict[str, Any]:
-    contact = r.contacts.get(p.id)
-    return {
-        **promise_dict(p, tz),
-        "email": contact.email if contact else None,
-        "phone": contact.phone if contact else None,
-    }
-
-
-class SupplyPrinter:
-    """Prints what the supplier commands return, in the run's ``--format``."""
-
-    def __init__(self, fmt: Format, console: Console, tz: ZoneInfo, now: datetime) -> None:
-        self.fmt, self.console, self.tz, self.now = fmt, console, tz, now
-
-    def _json(self, data: Any) -> None:
-        JsonRenderer(self.console, self.tz, self.now)._write(data)
-
-    def _csv(self, rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
-        CsvRenderer(self.console, self.tz, self.now)._write(rows, fields)
-
-    def _table(self, *parts: Grid | list[Line]) -> None:
-        TableRenderer(self.console, self.tz, self.now)._print(*parts)
-
-    def _line(self, text: str, style: str = "") -> None:
-        self.console.print(Text(visible(text), style=style))
-
-    def orders(self, orders: Sequence[SupplyOrderView], *, empty: str) -> None:
-        """``supplier list``: one row per order."""
-        if self.fmt == Format.json:
-            self._json([supply_dict(o, self.tz) for o in orders])
-        elif self.fmt == Format.csv:
-            self._csv([supply_dict(o, self.tz) for o in orders], SUPPLY_FIELDS)
-        elif not orders:
-            self.console.print(empty)
-        else:
-            grid = Grid(
-                (
-                    Column("Order"),
-                    Column("Supplier", free=True),
-                    Column("What", free=True),
-                    Column("Arrived", right=True),
-                    Column("ETA"),
-                    Column("State"),
-                    Column("For", free=True),
-                    Column("Ref", free=True),
-                )
-            )
-            for o in orders:
-                grid.add(
-                    words.order_ref(o.id),
-                    o.supplier,
-                    o.what,
-                    f"{o.received_quantity}/{o.quantity}",
-                    words.due_cell(o.eta, self.tz, self.now) if o.eta else "no date",
-                    "overdue" if o.overdue else o.state,
-                    ", ".join(f"#{i}" for i in o.promises),
-                    o.ref,
-                    style=STYLE["overdue"] if o.overdue else STYLE["kept"] if o.state == "received" else "",
-                )
-            self._table(grid)
-
-    def order(self, confirmation: str, o: SupplyOrderView, at_risk: Sequence[PromiseView] = ()) -> None:
-        """``supplier order`` and ``supplier eta``: a confirmation line (and the promises now at risk),
-        or the order as JSON (with ``at_risk``) or a CSV row."""
-        if self.fmt == Format.json:
-            self._json(
-                {
-                    **supply_dict(o, self.tz, detail=True, now=self.now),
-                    "at_risk": [promise_dict(p, self.tz) for p in at_risk],
-                }
-            )
-        elif self.fmt == Format.csv:
-            self._csv([supply_dict(o, self.tz)], SUPPLY_FIELDS)
-        else:
-            self._line(confirmation)
-            if at_risk:
-                self._table(risk_table(at_risk, self.tz, self.now, words.at_risk_title(len(at_risk))))
-
-    def receipt(self, r: Receipt) -> None:
-        """``supplier receive``: who to tell (promise, customer, email, phone) and who still waits."""
-        if self.fmt == Format.json:
-            self._json(
-                {
-                    "order": supply_dict(r.order, self.tz),
-                    "received": r.quantity,
-                    "ready": [_reached(p, r, self.tz) for p in r.ready],
-                    "waiting": [_reached(p, r, self.tz) for p in r.waiting],
-                }
-            )
-            return
-        if self.fmt == Format.csv:
-            rows = [{**_reached(p, r, self.tz), "ready": True} for p in r.ready]
-            rows += [{**_reached(p, r, self.tz), "ready": False} for p in r.waiting]
-            self._csv(
-                rows, ("id", "customer", "email", "phone", "what", "quantity", "due", "ready", "balance")
-            )
-            return
-        self._line(words.received_text(r))
-        grids = [
-            self._reach(r.ready, r, words.ready_title(len(r.ready)), STYLE["ready"]),
-            self._reach(r.waiting, r, words.waiting_title(len(r.waiting)), ""),
-        ]
-        self._table(*(g for g in grids if g.rows))
-
-    def _reach(self, promises: Sequence[PromiseView], r: Receipt, title: str, style: str) -> Grid:
-        from promisekeeper.rules import balance
-
-        grid = Grid(
-            (
-                Column("#", right=True),
-                Column("Customer", free=True),
-                Column("Email", free=True),
-                Column("Phone"),
-                Column("What", free=True),
-                Column("Due"),
-                Column("To pay", right=True),
-            ),
-            title,
-        )
-        for p in promises:
-            contact = r.contacts.get(p.id)
-            owed = balance(p.price, p.deposit, p.outcome.charged)
-            grid.add(
-                str(p.id),
-                p.customer,
-                contact.email if contact else None,
-                contact.phone if contact else None,
-                words.what_cell(p),
-                words.due_cell(p.due, self.tz, self.now),
-                format_money(owed) if owed is not None else None,
-                style=style,
-            )
-        return grid
 
 
 __all__ = ["Kind", "Renderer", "renderer"]

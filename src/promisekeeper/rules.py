@@ -228,16 +228,23 @@ def figures(key: str | None, t: Tally) -> Figures:
         in_full_rate=rate(t.in_full, t.fulfilled),
         at_price_rate=rate(t.at_price, t.fulfilled),
         avg_late_seconds=t.late_seconds // t.late if t.late else None,
+        late=t.late,
+        late_supplier=t.late_supplier,
+        late_ours=t.late - t.late_supplier,
+        collected_late=t.collected_late,
     )
 
 
 def stats_report(result: StatsResult, by: StatsBy | None) -> StatsReport:
+    """The figures of a result; rows that stream (``store.stats(stream=True)``) stay a stream."""
+    rows = (figures(key, tally) for key, tally in result.by)
     return StatsReport(
         since=result.since,
         until=result.until,
         by=by,
         total=figures(None, result.total),
-        rows=[figures(key, tally) for key, tally in result.by],
+        rows=list(rows) if isinstance(result.by, list) else rows,
+        more=result.more,
     )
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
 
     from promisekeeper.money import Money
@@ -426,6 +427,10 @@ class Tally:
     late: int = 0
     late_seconds: int = 0
     renegotiated: int = 0
+    collected_late: int = 0
+    """Pickups ready by their due but collected after it: on time, judged by their readiness."""
+    late_supplier: int = 0
+    """Of the ``late``, those waiting for a supply order that arrived after their due."""
 
     @property
     def fulfilled(self) -> int:
@@ -472,7 +477,10 @@ class StatsResult:
     since: datetime | None
     until: datetime
     total: Tally
-    by: list[tuple[str, Tally]]
+    by: Iterable[tuple[str, Tally]]
+    """A list, or (``store.stats(stream=True)``) rows read as they are consumed."""
+    more: int = 0
+    """The rows left out by a ``limit``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,6 +501,14 @@ class Figures:
     in_full_rate: float | None
     at_price_rate: float | None
     avg_late_seconds: int | None
+    late: int = 0
+    """Fulfilled late (a pickup: made ready after its due)."""
+    late_supplier: int = 0
+    """Of those, late because a supply order they waited for arrived after their due."""
+    late_ours: int = 0
+    """The rest of the late: late on the shop's side."""
+    collected_late: int = 0
+    """Pickups ready by their due but collected after it (on time)."""
 
 
 FIGURE_FIELDS = tuple(name for name in Figures.__dataclass_fields__ if name != "key")
@@ -504,7 +520,9 @@ class StatsReport:
     until: datetime
     by: StatsBy | None
     total: Figures
-    rows: list[Figures]
+    rows: Iterable[Figures]
+    more: int = 0
+    """The rows left out by ``--limit``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,9 @@ from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, state
 from promisekeeper.views import Format, StatsBy
 
+TOP = 20
+"""``pk stats --by customer`` shows this many customers, most promises first, unless told otherwise."""
+
 
 @app.command("due")
 def due(
@@ -89,23 +92,41 @@ def stats(
         str | None, typer.Option("--since", help="Start of the period (a WHEN); default: all time.")
     ] = None,
     by: Annotated[StatsBy | None, typer.Option("--by", help="Break the figures down.")] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit", help=f"With --by customer: the N customers with most promises (default {TOP}).", min=1
+        ),
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="With --by customer: every customer.")] = False,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
-    """The track record: kept rate (kept ÷ fulfilled), on-time, in-full and at-price rates, average lateness.
+    """The track record: kept rate (kept ÷ fulfilled), on-time, in-full and at-price rates, average lateness,
+    and how many were late because of a supplier.
 
     A promise counts in the period when it was fulfilled or cancelled in it, or, still owed, fell due in it.
+    A pickup ready by its due is on time however late it was collected.
 
     Example: pk stats --since 2026-11-01 --by week
 
     Example: pk stats --by staff --json
+
+    Example: pk stats --by customer --limit 50
     """
     from promisekeeper import store
+    from promisekeeper.errors import BadInput
     from promisekeeper.rules import stats_report
     from promisekeeper.when import parse_since
 
+    if (limit is not None or all_) and by != StatsBy.customer:
+        raise BadInput("--limit and --all choose customers; give them with --by customer.")
+    if limit is not None and all_:
+        raise BadInput("--limit and --all contradict each other; give one of them.")
     st = state(ctx)
     begin = parse_since(since, st.clock) if since is not None else None
-    with st.session(write=False) as session:
-        result = store.stats(session, clock=st.clock, since=begin, by=by)
-    st.renderer(fmt, as_json).stats(stats_report(result, by))
+    with st.session(write=False) as session:  # --all streams: the rows are printed as they are read
+        result = store.stats(
+            session, clock=st.clock, since=begin, by=by, limit=None if all_ else limit or TOP, stream=all_
+        )
+        st.renderer(fmt, as_json).stats(stats_report(result, by))

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
     from sqlalchemy import Connection
 
-HEAD = 4
+HEAD = 5
 """The schema version the newest revision makes (``pk_meta.schema_version``)."""
 
 VERSION_TABLE = "alembic_version"
