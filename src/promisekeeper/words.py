@@ -27,9 +27,11 @@ from promisekeeper.views import (
     Kind,
     Outcome,
     PromiseView,
+    Receipt,
     Risk,
     RiskKind,
     Status,
+    SupplyOrderView,
 )
 from promisekeeper.when import Due
 
@@ -215,6 +217,12 @@ def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
         return f"Fixed #{p.id}: {promise_terms(p, tz, now)} ({when_words(p, now)})"
     if verb == "void":
         return f"Voided the delivery; #{p.id} is now {when_words(p, now)}: {promise_terms(p, tz, now)}"
+    if verb == "ready":
+        return ready_line(p, tz, now)
+    if verb == "deposit":
+        return deposit_line(p)
+    if verb == "link":
+        return linked_line(p, tz, now)
     return f"#{p.id}: {promise_terms(p, tz, now)} [{p.status}]"
 
 
@@ -341,7 +349,21 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return sent_text(d)
     if kind == EventKind.consent:
         return f"consent to messages: {d.get('old')} → {d.get('new')}"
+    if kind in _SUPPLY_KINDS:
+        return supply_event_text(kind, d, tz, now)
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
+
+
+_SUPPLY_KINDS = frozenset(
+    (
+        EventKind.ordered,
+        EventKind.linked,
+        EventKind.eta_changed,
+        EventKind.received,
+        EventKind.ready,
+        EventKind.deposit,
+    )
+)
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -528,6 +550,12 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
     EventKind.contact: "contact logged",
+    EventKind.ordered: "supply order placed",
+    EventKind.linked: "linked to a supply order:",
+    EventKind.eta_changed: "supplier's date moved for",
+    EventKind.received: "goods received",
+    EventKind.ready: "ready for pickup:",
+    EventKind.deposit: "deposit on",
     EventKind.notice_sent: "notice sent for",
     EventKind.message_sent: "message sent for",
     EventKind.consent: "changed a customer's consent",
@@ -601,48 +629,29 @@ def merged(source: str, target: str, promises: int) -> str:
 # --- the honest notice -------------------------------------------------------------------------------
 
 
-def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo, voice: Voice = ENGLISH) -> str:
+def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo) -> str:
     if d.kind == DeviationKind.late and d.late_seconds is not None and p.outcome.fulfilled_at is not None:
-        at = p.outcome.fulfilled_at
-        return voice.say(
-            "We delivered on %(day)s at %(time)s, %(late)s late.",
-            day=voice.day(at, tz),
-            time=voice.time(at, tz),
-            late=voice.span(d.late_seconds),
-        )
+        when = p.outcome.fulfilled_at.astimezone(tz)
+        day = f"{DAY_NAMES[when.weekday()]} {when.day} {MONTH_NAMES[when.month - 1]}"
+        return f"We delivered on {day} at {when:%H:%M}, {describe_span(d.late_seconds)} late."
     if d.kind == DeviationKind.substituted:
-        return voice.say(
-            "We gave you %(delivered)s instead of %(promised)s.",
-            delivered=d.delivered_what,
-            promised=d.promised_what,
-        )
+        return f"We gave you {d.delivered_what} instead of {d.promised_what}."
     if d.kind == DeviationKind.price and d.promised_price is not None:
-        agreed = voice.money(d.promised_price)
         if d.charged is None:
-            return voice.say("We did not charge the %(agreed)s we agreed.", agreed=agreed)
-        charged = voice.money(d.charged)
+            return f"We did not charge the {format_money(d.promised_price)} we agreed."
         if d.charged.currency != d.promised_price.currency:
-            return voice.say(
-                "We charged %(charged)s instead of the %(agreed)s we agreed.", charged=charged, agreed=agreed
-            )
-        diff = voice.money(Money(abs(d.charged.amount - d.promised_price.amount), d.charged.currency))
-        if d.charged.amount > d.promised_price.amount:
-            said = (
-                "We charged you %(charged)s instead of the %(agreed)s we agreed: %(diff)s more than promised."
-            )
-        else:
-            said = (
-                "We charged you %(charged)s instead of the %(agreed)s we agreed: %(diff)s less than promised."
-            )
-        return voice.say(said, charged=charged, agreed=agreed, diff=diff)
-    if d.kind in (DeviationKind.short, DeviationKind.excess):
-        counts = {
-            "delivered": voice.number(d.delivered_quantity or 0),
-            "promised": voice.number(d.promised_quantity or 0),
-        }
-        if d.kind == DeviationKind.short:
-            return voice.say("We delivered only %(delivered)s of the %(promised)s we promised.", **counts)
-        return voice.say("We delivered %(delivered)s where you asked for %(promised)s.", **counts)
+            agreed = format_money(d.promised_price)
+            return f"We charged {format_money(d.charged)} instead of the {agreed} we agreed."
+        diff = Money(abs(d.charged.amount - d.promised_price.amount), d.charged.currency)
+        more = "more" if d.charged.amount > d.promised_price.amount else "less"
+        return (
+            f"We charged you {format_money(d.charged)} instead of the {format_money(d.promised_price)} "
+            f"we agreed: {format_money(diff)} {more} than promised."
+        )
+    if d.kind == DeviationKind.short:
+        return f"We delivered only {d.delivered_quantity} of the {d.promised_quantity} we promised."
+    if d.kind == DeviationKind.excess:
+        return f"We delivered {d.delivered_quantity} where you asked for {d.promised_quantity}."
     return ""
 
 
@@ -673,31 +682,26 @@ def _original_terms(p: PromiseView) -> tuple[str, int, Money | None, Due]:
     return found or (p.what, p.quantity, p.price, p.original_due or p.due)
 
 
-def _changes(p: PromiseView, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
+def _changes(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
     """What an amendment changed, old → new: ``the quantity from 1 to 2 and the date from … to …``."""
     what, quantity, price, due = _original_terms(p)
     changed = []
     if p.what != what:
-        changed.append(voice.say("the item from %(old)s to %(new)s", old=what, new=p.what))
+        changed.append(f"the item from {what} to {p.what}")
     if p.quantity != quantity:
-        old, new = voice.number(quantity), voice.number(p.quantity)
-        changed.append(voice.say("the quantity from %(old)s to %(new)s", old=old, new=new))
+        changed.append(f"the quantity from {quantity} to {p.quantity}")
     if p.price != price:
-        nothing = voice.say("no agreed price")
-        old = voice.money(price) if price is not None else nothing
-        new = voice.money(p.price) if p.price is not None else nothing
-        changed.append(voice.say("the price from %(old)s to %(new)s", old=old, new=new))
+        old = format_money(price) if price is not None else "no agreed price"
+        new = format_money(p.price) if p.price is not None else "no agreed price"
+        changed.append(f"the price from {old} to {new}")
     if p.due.moment != due.moment or p.due.date_only != due.date_only:
-        old, new = voice.due(due, tz, now=now), voice.due(p.due, tz, now=now)
-        changed.append(voice.say("the date from %(old)s to %(new)s", old=old, new=new))
+        changed.append(
+            f"the date from {describe_due(due, tz, now=now)} to {describe_due(p.due, tz, now=now)}"
+        )
     if not changed:
         return ""
-    listed = (
-        changed[0]
-        if len(changed) == 1
-        else voice.say("%(first)s and %(last)s", first=", ".join(changed[:-1]), last=changed[-1])
-    )
-    return voice.say("As agreed with you, we changed %(changes)s.", changes=listed)
+    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+    return f"As agreed with you, we changed {listed}."
 
 
 def followup_has_no_notice(p: PromiseView) -> str:
@@ -714,118 +718,58 @@ def nothing_to_notice(p: PromiseView) -> str:
     )
 
 
-def _customer_day(due: Due, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
-    """A day (and its time, unless the whole day is meant) as a customer reads it: ``Mon 30 Nov``,
-    ``Mon 30 Nov 10:00``; the year only when it is not this year's."""
-    local = due.moment.astimezone(tz)
-    day = voice.day(local, year=local.year != now.astimezone(tz).year)
-    return day if due.date_only else voice.say("%(day)s %(time)s", day=day, time=voice.time(local, tz))
-
-
-def _whole_day(moment: datetime, tz: ZoneInfo) -> Due:
-    """A moment at the very end of its day (a date given without a time) as that whole day."""
+def _customer_day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
+    """A day (and time, unless it is the end of the day) as a customer reads it: ``Mon 30 Nov``."""
     local = moment.astimezone(tz)
-    return Due(moment, (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999))
+    whole = (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999)
+    return due_cell(Due(moment, whole), tz, now)
 
 
-def risk_news(risk: Risk, quantity: int, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
+def risk_news(risk: Risk, quantity: int, tz: ZoneInfo, now: datetime) -> str:
     """What the supplier now says, for the customer (the supplier's name is the shop's business)."""
+    it = "it" if quantity == 1 else "them"
     if risk.kind == RiskKind.eta_late and risk.eta is not None:
-        eta = _customer_day(_whole_day(risk.eta, tz), tz, now, voice)
-        if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC):
-            return voice.says(
-                "We ordered it for you, and our supplier now expects to deliver it to us on %(eta)s: "
-                "after the date we promised you.",
-                "We ordered them for you, and our supplier now expects to deliver them to us on %(eta)s: "
-                "after the date we promised you.",
-                quantity,
-                eta=eta,
-            )
-        return voice.says(
-            "We ordered it for you, and our supplier now expects to deliver it to us on %(eta)s: "
-            "too close to the date we promised you for us to be sure of it.",
-            "We ordered them for you, and our supplier now expects to deliver them to us on %(eta)s: "
-            "too close to the date we promised you for us to be sure of it.",
-            quantity,
-            eta=eta,
+        after = (
+            "after the date we promised you"
+            if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC)
+            else "too close to the date we promised you for us to be sure of it"
+        )
+        eta = _customer_day(risk.eta, tz, now)
+        return (
+            f"We ordered {it} for you, and our supplier now expects to deliver {it} to us on {eta}: {after}."
         )
     if risk.kind == RiskKind.order_overdue and risk.eta is not None:
-        return voice.says(
-            "We ordered it for you; our supplier was to deliver it to us by %(eta)s and has not yet.",
-            "We ordered them for you; our supplier was to deliver them to us by %(eta)s and has not yet.",
-            quantity,
-            eta=_customer_day(_whole_day(risk.eta, tz), tz, now, voice),
-        )
-    return voice.says(
-        "We ordered it for you, and our supplier has not yet given us a delivery date.",
-        "We ordered them for you, and our supplier has not yet given us a delivery date.",
-        quantity,
-    )
+        eta = _customer_day(risk.eta, tz, now)
+        return f"We ordered {it} for you; our supplier was to deliver {it} to us by {eta} and has not yet."
+    return f"We ordered {it} for you, and our supplier has not yet given us a delivery date."
 
 
-def risk_plan(
-    p: PromiseView, new_date: Due | None, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH
-) -> str:
+def risk_plan(p: PromiseView, new_date: Due | None, tz: ZoneInfo, now: datetime) -> str:
     """What the shop will do about a risk: the new date it can keep (the supplier's ETA plus the
     margin), or word as soon as there is one, and the customer's other choices."""
-    deposit = {"deposit": voice.money(p.deposit)} if p.deposit is not None else {}
+    it = "it" if p.quantity == 1 else "them"
+    refund = f" and refund your deposit of {format_money(p.deposit)}" if p.deposit is not None else ""
+    choice = f"we will offer you an alternative, or cancel the order{refund}"
     if new_date is None:
-        if deposit:
-            choice = voice.say(
-                "If you would rather not wait, tell us and we will offer you an alternative, or cancel the "
-                "order and refund your deposit of %(deposit)s.",
-                **deposit,
-            )
-        else:
-            choice = voice.say(
-                "If you would rather not wait, tell us and we will offer you an alternative, or cancel the "
-                "order."
-            )
-        return f"{voice.say('We will tell you the new date as soon as our supplier gives us one.')} {choice}"
-    day = _customer_day(new_date, tz, now, voice)
+        return (
+            "We will tell you the new date as soon as our supplier gives us one. "
+            f"If you would rather not wait, tell us and {choice}."
+        )
+    do = f"have {it} for you"
     if p.handover == Handover.pickup:
-        plan = voice.says(
-            "We can have it ready for you to collect by %(day)s.",
-            "We can have them ready for you to collect by %(day)s.",
-            p.quantity,
-            day=day,
-        )
+        do = f"have {it} ready for you to collect"
     elif p.handover == Handover.delivery:
-        plan = voice.says(
-            "We can deliver it to you by %(day)s.",
-            "We can deliver them to you by %(day)s.",
-            p.quantity,
-            day=day,
-        )
-    else:
-        plan = voice.says(
-            "We can have it for you by %(day)s.", "We can have them for you by %(day)s.", p.quantity, day=day
-        )
-    if deposit:
-        choice = voice.say(
-            "If that date does not suit you, tell us and we will offer you an alternative, or cancel the "
-            "order and refund your deposit of %(deposit)s.",
-            **deposit,
-        )
-    else:
-        choice = voice.say(
-            "If that date does not suit you, tell us and we will offer you an alternative, or cancel the "
-            "order."
-        )
-    return f"{plan} {choice}"
+        do = f"deliver {it} to you"
+    day = describe_due(new_date, tz, now=now).replace(" (end of day)", "")
+    return f"We can {do} by {day}. If that date does not suit you, tell us and {choice}."
 
 
-def deposit_text(p: PromiseView, voice: Voice = ENGLISH) -> str:
+def deposit_text(p: PromiseView) -> str:
     """``You paid a deposit of €50.00; €190.00 is left to pay.`` (empty without a deposit)."""
     if p.deposit is None:
         return ""
-    if p.balance is None:
-        return voice.say("You paid a deposit of %(deposit)s.", deposit=voice.money(p.deposit))
-    return voice.say(
-        "You paid a deposit of %(deposit)s; %(balance)s is left to pay.",
-        deposit=voice.money(p.deposit),
-        balance=voice.money(p.balance),
-    )
+    left = f"; {format_money(p.balance)} is left to pay" if p.balance is not None else ""
+    return f"You paid a deposit of {format_money(p.deposit)}{left}."
 
 
 def notice_text(
@@ -836,7 +780,6 @@ def notice_text(
     now: datetime,
     remedy: tuple[str, str | None] | None = None,
     new_date: Due | None = None,
-    voice: Voice = ENGLISH,
 ) -> str:
     """The plain message to the customer for a late, changed, deviated or at-risk promise: no hedging.
 
@@ -844,63 +787,49 @@ def notice_text(
     what happened, the new date or the remedy, and an apology. For a promise at risk (``p.risk``), the
     early warning: what the supplier now says and what the shop will do — ``new_date`` (the ETA plus
     the margin; ``store.proposed_due``) or word as soon as there is a date — before the customer finds
-    out. Every sentence ends with a full stop. In the customer's language when ``voice`` speaks it.
+    out. Every sentence ends with a full stop.
     """
+    greeting = f"Dear {p.customer}," if p.customer else "Hello,"
     what, quantity, first_price, original = _original_terms(p)
-    terms = {
-        "day": voice.day(p.created, tz),
-        "item": voiced_item(what, quantity, voice),
-        "due": voice.due(original, tz, now=now),
-    }
-    promised = (
-        voice.say(
-            "On %(day)s we promised you %(item)s for %(price)s by %(due)s.",
-            price=voice.money(first_price),
-            **terms,
-        )
-        if first_price
-        else voice.say("On %(day)s we promised you %(item)s by %(due)s.", **terms)
-    )
-    lines = [greeting(p.customer, voice), "", promised]
-    happened: list[str] = [_changes(p, tz, now, voice)] if p.renegotiated else []
+    price = f" for {format_money(first_price)}" if first_price else ""
+    created = p.created.astimezone(tz)
+    lines = [
+        greeting,
+        "",
+        f"On {DAY_NAMES[created.weekday()]} {created.day} {MONTH_NAMES[created.month - 1]} "
+        f"we promised you {item(what, quantity)}{price} by {describe_due(original, tz, now=now)}.",
+    ]
+    happened: list[str] = [_changes(p, tz, now)] if p.renegotiated else []
     if p.status == Status.overdue:
-        late = voice.span((now - p.due.moment).total_seconds())
-        said = voice.say("We have not kept that promise: it is %(late)s overdue.", late=late)
+        late = describe_span((now - p.due.moment).total_seconds())
         got = p.outcome.delivered_quantity
-        if got:
-            so_far = {"got": voice.number(got), "quantity": voice.number(p.quantity)}
-            said += " " + voice.say("We have delivered %(got)s of %(quantity)s so far.", **so_far)
-        happened.append(said)
+        part = f" We have delivered {got} of {p.quantity} so far." if got else ""
+        happened.append(f"We have not kept that promise: it is {late} overdue.{part}")
     for d in p.outcome.deviations:
         if d.kind == DeviationKind.short and p.status == Status.overdue:
             continue
-        happened.append(_what_happened(d, p, tz, voice))
+        happened.append(_what_happened(d, p, tz))
     if p.unhappy:
-        happened.append(voice.say("You told us you are not satisfied, and you are right to expect better."))
+        happened.append("You told us you are not satisfied, and you are right to expect better.")
     warning = p.risk is not None and p.status == Status.open
     if warning:
-        happened.append(
-            voice.say("We are writing now, before that date, because we may not be able to keep it.")
-        )
+        happened.append("We are writing now, before that date, because we may not be able to keep it.")
     if p.risk is not None:
-        happened.append(risk_news(p.risk, p.quantity, tz, now, voice))
-    happened.append(deposit_text(p, voice))
+        happened.append(risk_news(p.risk, p.quantity, tz, now))
+    happened.append(deposit_text(p))
     lines += ["", *[h for h in happened if h]]
     if remedy:
         action, prevent = remedy
-        fix = voice.say("To put it right: %(action)s", action=_sentence(action))
-        if prevent:
-            fix += " " + voice.say("So it does not happen again: %(prevent)s", prevent=_sentence(prevent))
-        lines += ["", fix]
+        again = f" So it does not happen again: {_sentence(prevent)}" if prevent else ""
+        lines += ["", f"To put it right: {_sentence(action)}{again}"]
     elif p.risk is not None:
-        lines += ["", risk_plan(p, new_date, tz, now, voice)]
+        lines += ["", risk_plan(p, new_date, tz, now)]
     elif p.status == Status.overdue:
-        lines += ["", voice.say("We will tell you the day it is ready, and we will keep that date.")]
+        lines += ["", "We will tell you the day it is ready, and we will keep that date."]
     if warning:
-        sorry = voice.say("We are sorry, and we wanted you to hear it from us first.")
+        lines += ["", "We are sorry, and we wanted you to hear it from us first.", "", shop]
     else:
-        sorry = voice.say("We are sorry. This is not the service we promised you.")
-    lines += ["", sorry, "", shop]
+        lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
     return "\n".join(lines) + "\n"
 
 
@@ -1116,8 +1045,9 @@ def ready_text(p: PromiseView, *, shop: str, tz: ZoneInfo, voice: Voice = ENGLIS
         day=voice.day(p.created, tz),
     )
     lines = [greeting(p.customer, voice), "", ready]
-    if p.deposit is not None:
-        lines.append(deposit_text(p, voice))
+    if p.deposit is not None and p.balance is not None:
+        money = {"deposit": voice.money(p.deposit), "balance": voice.money(p.balance)}
+        lines.append(voice.say("You paid a deposit of %(deposit)s; %(balance)s is left to pay.", **money))
     elif p.price is not None and p.outcome.charged is None:
         lines.append(voice.say("The price, as agreed, is %(price)s.", price=voice.money(p.price)))
     lines += ["", voice.say("We look forward to seeing you."), "", shop]
@@ -1248,3 +1178,112 @@ NOTHING_TO_CHECK = (
     "Nothing to put right: no deviated or overdue promise without a remedy, and no promise at risk "
     "whose customer has not been warned."
 )
+
+
+# --- supply orders, pickup and deposits: confirmations and history ----------------------------------
+
+
+def _eta(eta: Due | None, tz: ZoneInfo, now: datetime) -> str:
+    return f"expected {describe_due(eta, tz, now=now)}" if eta is not None else "no delivery date yet"
+
+
+def order_text(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
+    """``S3: 2× Hiking boots from Alpine, expected Thu 26 Nov (end of day), ref PO-7``."""
+    ref = f", ref {o.ref}" if o.ref else ""
+    return f"{order_ref(o.id)}: {item(o.what, o.quantity)} from {o.supplier}, {_eta(o.eta, tz, now)}{ref}"
+
+
+def _for(ids: Sequence[int]) -> str:
+    return f"; for {_ids(ids)}" if ids else ""
+
+
+def order_placed(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
+    return f"Ordered {order_text(o, tz, now)}{_for(o.promises)}"
+
+
+def eta_moved(o: SupplyOrderView, at_risk: int, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``supplier eta``: the new date, and how many waiting promises it puts at risk."""
+    risk = f"; {plural(at_risk, 'promise')} now at risk" if at_risk else ""
+    safe = "; no promise waiting for it is at risk" if o.promises and not at_risk else ""
+    return f"{order_ref(o.id)} from {o.supplier} is now {_eta(o.eta, tz, now)}{risk}{safe}"
+
+
+def received_text(r: Receipt) -> str:
+    """``Received 2 of S3 (Hiking boots from Alpine): 4 of 5 have arrived; 1 promise ready for pickup.``"""
+    o = r.order
+    arrived = (
+        "all have arrived" if o.state == "received" else f"{o.received_quantity} of {o.quantity} have arrived"
+    )
+    if r.ready:
+        who = f"{plural(len(r.ready), 'customer')} to tell"
+    elif r.waiting:
+        who = "no promise is ready yet"
+    else:
+        who = "no promise waits for it"
+    return f"Received {r.quantity} of {order_ref(o.id)} ({o.what} from {o.supplier}): {arrived}; {who}."
+
+
+def orders_empty(open_only: bool) -> str:
+    return (
+        "No supply order is awaited." if open_only else "No supply orders yet; pk supplier order records one."
+    )
+
+
+def waiting_title(count: int) -> str:
+    return f"Still waiting: {count}"
+
+
+def ready_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``pk ready``: whose goods are ready, and the verdict it earns."""
+    owed = f"; to pay {format_money(p.balance)}" if p.balance is not None else ""
+    late = p.outcome.late_by_seconds
+    verdict = f"late by {describe_span(late)}" if late else "on time"
+    who = f" for {p.customer}" if p.customer else ""
+    return f"Ready #{p.id}: {item(p.what, p.quantity)}{who} waits for pickup ({verdict}){owed}"
+
+
+def deposit_line(p: PromiseView) -> str:
+    """The confirmation of ``pk deposit``: the deposit in all, and what the customer still owes."""
+    taken = format_money(p.deposit) if p.deposit is not None else "none"
+    owed = f"; balance {format_money(p.balance)} of {format_money(p.price)}" if p.balance and p.price else ""
+    return f"Deposit on #{p.id}: {taken} in all{owed}"
+
+
+def linked_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``promise link``: the orders the promise now waits for, and its risk if any."""
+    orders = ", ".join(order_ref(o) for o in p.orders)
+    risk = f"; at risk: {risk_text(p.risk, tz)}" if p.risk is not None else ""
+    return f"Linked #{p.id} ({promise_terms(p, tz, now)}): waits for {orders}{risk}"
+
+
+def supply_event_text(kind: str, d: Mapping[str, Any], tz: ZoneInfo, now: datetime) -> str:
+    """The history sentence of an event of the supply orders, pickup and deposits."""
+    order = order_ref(int(d["order"])) if d.get("order") else "the supply order"
+    if kind == EventKind.ordered:
+        eta = Due(moment_of(d["eta"]), bool(d.get("date_only"))) if d.get("eta") else None
+        ref = f", ref {d['ref']}" if d.get("ref") else ""
+        what = item(str(d.get("what")), int(d.get("quantity") or 1))
+        waiting = _for(d.get("promises") or ())
+        return f"{order} ordered: {what} from {d.get('supplier')}, {_eta(eta, tz, now)}{ref}{waiting}"
+    if kind == EventKind.linked:
+        return f"#{d['promise']} waits for {order}" if d.get("promise") else f"waits for {order}"
+    if kind == EventKind.eta_changed:
+        old = Due(moment_of(d["old"]), bool(d.get("old_date_only"))) if d.get("old") else None
+        new = Due(moment_of(d["new"]), bool(d.get("date_only")))
+        was = f", was {describe_due(old, tz, now=now)}" if old is not None else ", had no date"
+        why = f"; reason: {d['reason']}" if d.get("reason") else ""
+        return f"{order} now expected {describe_due(new, tz, now=now)}{was}{why}"
+    if kind == EventKind.received:
+        arrived = f" ({d['received']} of {d['of']} arrived)" if d.get("of") else ""
+        return f"{order}: {d.get('quantity')} received{arrived}"
+    if kind == EventKind.ready:
+        at = f" since {describe_moment(moment_of(d['at']), tz)}" if d.get("at") else ""
+        came = f" ({order} arrived)" if d.get("order") else ""
+        return f"ready for pickup{at}{came}"
+    if kind == EventKind.deposit:
+        amount = money_of(d.get("amount_minor"), d.get("currency"))
+        total = money_of((d.get("before_minor") or 0) + int(d.get("amount_minor") or 0), d.get("currency"))
+        shown = format_money(amount) if amount is not None else "?"
+        more = f", {format_money(total)} in all" if d.get("before_minor") and total is not None else ""
+        return f"deposit of {shown} taken{more}"
+    return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
