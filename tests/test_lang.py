@@ -162,3 +162,26 @@ def test_a_shops_own_catalog_is_found_first(tmp_path: Path) -> None:
     assert voice.say("Thank you for your custom.") == "Thank you for your custom."  # not translated yet
     assert voice.day(date(2026, 11, 24)) == "di 24 nov"
     assert lang.catalog_languages(tmp_path / "locale") == ["de", "nl"]
+
+
+def test_the_morning_mails_words_in_german() -> None:
+    de = lang.voice("de")
+    at = datetime(2026, 11, 22, 7, 30, tzinfo=BERLIN)
+    assert words.report_subject("Laden", 3, 2, 5, at_risk=1, voice=de) == (
+        "Laden: 3 überfällig, 1 gefährdet, 2 bald fällig, 5 heute fällig"
+    )
+    assert (
+        words.report_subject("Shop", 3, 2, 5, at_risk=1)
+        == "Shop: 3 overdue, 1 at risk, 2 due soon, 5 due today"
+    )
+    assert words.escalation_title(2, "1bd", de) == "Mehr als einen Werktag überfällig: 2"
+    assert words.escalation_title(2, "8bh") == "Overdue more than 8 business hours: 2"
+    assert words.report_intro(at, BERLIN, only_new=True, since=None, soon=True, risk=True) == (
+        "As of Sun 22 Nov 2026 07:30 (Europe/Berlin): the overdue promises (no report has been mailed "
+        "before), and the promises at risk or due soon that were not yet reported."
+    )
+    assert words.report_intro(at, BERLIN, only_new=False, since=None, soon=True, ready=True, voice=de) == (
+        "Stand So., 22. Nov. 2026, 07:30 Uhr (Europe/Berlin): zuerst die überfälligen Zusagen "
+        "(die am längsten überfälligen zuerst), dann die bald fälligen, dann die heute fälligen, dann die "
+        "Abholungen, die auf ihre Kunden warten."
+    )

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from promisekeeper import words
 from promisekeeper.errors import BadInput, MailError
+from promisekeeper.lang import ENGLISH, Voice
 from promisekeeper.money import format_money
 from promisekeeper.text import visible
 from promisekeeper.when import Due, end_of_day
@@ -172,12 +173,17 @@ def envelope(
 
 
 def default_subject(
-    report: DueReport, shop: str, *, only_new: bool = False, escalation: str | None = None
+    report: DueReport,
+    shop: str,
+    *,
+    only_new: bool = False,
+    escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words);
     ``… 2 due soon`` with a "due soon" section; an escalation says how long they are overdue."""
     if escalation is not None:
-        return words.escalation_subject(shop, len(report.overdue), escalation)
+        return words.escalation_subject(shop, len(report.overdue), escalation, voice)
     return words.report_subject(
         shop,
         len(report.overdue),
@@ -185,14 +191,21 @@ def default_subject(
         len(report.due),
         only_new=only_new,
         at_risk=len(report.at_risk),
+        voice=voice,
     )
 
 
 def _intro(
-    report: DueReport, tz: ZoneInfo, *, only_new: bool, since: datetime | None, escalation: str | None = None
+    report: DueReport,
+    tz: ZoneInfo,
+    *,
+    only_new: bool,
+    since: datetime | None,
+    escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     if escalation is not None:
-        return words.escalation_intro(report.as_of, tz, escalation)
+        return words.escalation_intro(report.as_of, tz, escalation, voice)
     return words.report_intro(
         report.as_of,
         tz,
@@ -201,6 +214,7 @@ def _intro(
         soon=bool(report.due_soon),
         risk=bool(report.at_risk),
         ready=bool(report.ready),
+        voice=voice,
     )
 
 
@@ -209,8 +223,8 @@ def _until(report: DueReport, tz: ZoneInfo) -> Due:
     return Due(report.until, report.until == end_of_day(report.until.astimezone(tz).date(), tz))
 
 
-def _nothing(report: DueReport, tz: ZoneInfo, *, only_new: bool) -> str:
-    return words.mail_nothing(_until(report, tz), tz, report.as_of, only_new=only_new)
+def _nothing(report: DueReport, tz: ZoneInfo, *, only_new: bool, voice: Voice = ENGLISH) -> str:
+    return words.mail_nothing(_until(report, tz), tz, report.as_of, only_new=only_new, voice=voice)
 
 
 def shown(p: PromiseView) -> PromiseView:
@@ -245,26 +259,31 @@ class Section:
 
 
 def sections(
-    report: DueReport, tz: ZoneInfo, *, only_new: bool = False, escalation: str | None = None
+    report: DueReport,
+    tz: ZoneInfo,
+    *,
+    only_new: bool = False,
+    escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> list[Section]:
     """The report's non-empty sections in order, titled as ``pk due`` titles them, in both parts."""
     out = []
     if report.overdue:
         title = (
-            words.overdue_title(len(report.overdue), only_new=only_new)
+            words.overdue_title(len(report.overdue), only_new=only_new, voice=voice)
             if escalation is None
-            else words.escalation_title(len(report.overdue), escalation)
+            else words.escalation_title(len(report.overdue), escalation, voice)
         )
         out.append(Section("overdue", title, report.overdue))
     if report.at_risk:
-        out.append(Section("at_risk", words.at_risk_title(len(report.at_risk)), report.at_risk))
+        out.append(Section("at_risk", words.at_risk_title(len(report.at_risk), voice), report.at_risk))
     if report.due_soon:
-        out.append(Section("due_soon", words.due_soon_title(len(report.due_soon)), report.due_soon))
+        out.append(Section("due_soon", words.due_soon_title(len(report.due_soon), voice), report.due_soon))
     if report.due:
-        title = words.due_title(_until(report, tz), tz, report.as_of, len(report.due))
+        title = words.due_title(_until(report, tz), tz, report.as_of, len(report.due), voice)
         out.append(Section("due", title, report.due))
     if report.ready:
-        out.append(Section("ready", words.ready_title(len(report.ready)), report.ready))
+        out.append(Section("ready", words.ready_title(len(report.ready), voice), report.ready))
     return out
 
 
@@ -324,9 +343,9 @@ def _html_table(
     )
 
 
-def _footer_html() -> str:
-    """``MAIL_FOOTER`` with its `commands` as ``<code>``."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(words.MAIL_FOOTER, quote=False))
+def _footer_html(voice: Voice = ENGLISH) -> str:
+    """``words.mail_footer`` with its `commands` as ``<code>``."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(words.mail_footer(voice), quote=False))
 
 
 def html_body(
@@ -338,20 +357,23 @@ def html_body(
     only_new: bool,
     since: datetime | None,
     escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     """The HTML part: one table per section in inline styles (what clients that drop style sheets
     show), and a media query that stacks each promise into a block on a narrow screen."""
     parts = [
         _html_table(section.title, section.promises, section.name, report, tz)
-        for section in sections(report, tz, only_new=only_new, escalation=escalation)
+        for section in sections(report, tz, only_new=only_new, escalation=escalation, voice=voice)
     ]
     if not parts:
-        nothing = html.escape(_nothing(report, tz, only_new=only_new))
+        nothing = html.escape(_nothing(report, tz, only_new=only_new, voice=voice))
         parts.append(f'<p style="margin:16px 0;">{nothing}</p>')
     body = "\n".join(parts)
-    intro = html.escape(_intro(report, tz, only_new=only_new, since=since, escalation=escalation))
+    intro = html.escape(
+        _intro(report, tz, only_new=only_new, since=since, escalation=escalation, voice=voice)
+    )
     return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<!DOCTYPE html>\n<html lang="{html.escape(voice.tag)}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(subject)}</title>\n<style>{_NARROW}</style>\n</head>\n"
         '<body style="margin:0;padding:16px;background-color:#ffffff;color:#1f2328;'
@@ -360,7 +382,7 @@ def html_body(
         f'<h1 style="font-size:18px;margin:0 0 4px 0;">{html.escape(shop)}</h1>\n'
         f'<p style="margin:0;color:#57606a;">{intro}</p>\n'
         f"{body}\n"
-        f'<p style="margin:20px 0 0 0;color:#57606a;font-size:12px;">{_footer_html()}</p>\n'
+        f'<p style="margin:20px 0 0 0;color:#57606a;font-size:12px;">{_footer_html(voice)}</p>\n'
         "</body>\n</html>\n"
     )
 
@@ -373,12 +395,13 @@ def text_body(
     only_new: bool,
     since: datetime | None,
     escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     """The plain-text part: a line of context, then ``table`` (``pk due``'s table, rendered plain)."""
-    intro = _intro(report, tz, only_new=only_new, since=since, escalation=escalation)
+    intro = _intro(report, tz, only_new=only_new, since=since, escalation=escalation, voice=voice)
     anything = report.overdue or report.at_risk or report.due_soon or report.due or report.ready
-    main = table.rstrip() if anything else _nothing(report, tz, only_new=only_new)
-    return f"{intro}\n\n{main}\n\n-- \n{words.MAIL_FOOTER}\n"
+    main = table.rstrip() if anything else _nothing(report, tz, only_new=only_new, voice=voice)
+    return f"{intro}\n\n{main}\n\n-- \n{words.mail_footer(voice)}\n"
 
 
 def build_message(
@@ -391,6 +414,7 @@ def build_message(
     only_new: bool = False,
     since: datetime | None = None,
     escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> EmailMessage:
     """The multipart/alternative message: ``pk due``'s tables as plain text, and an HTML table.
 
@@ -398,11 +422,14 @@ def build_message(
     quoted-printable for a server without 8BITMIME. The Date header is the report's moment
     (``PK_NOW`` replays a morning exactly). Every text a person typed is shown visibly (``shown``).
     ``escalation`` (how long, in words: "one working day") makes it the escalation message: the
-    promises overdue longer than that, under a subject and heading of their own.
+    promises overdue longer than that, under a subject and heading of their own. ``voice``: the shop's
+    language (``[shop] language``) for the subject, the headings and the lines around the tables.
     """
     shop = one_line(shop) or "Our shop"
-    title = one_line(subject or "") or default_subject(report, shop, only_new=only_new, escalation=escalation)
-    text = plain_report(report, tz=tz, only_new=only_new, since=since, escalation=escalation)
+    title = one_line(subject or "") or default_subject(
+        report, shop, only_new=only_new, escalation=escalation, voice=voice
+    )
+    text = plain_report(report, tz=tz, only_new=only_new, since=since, escalation=escalation, voice=voice)
     report = shown_report(report)
     message = EmailMessage(policy=policy.SMTP)
     message["Subject"] = title
@@ -416,7 +443,14 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8", cte="8bit")
     message.add_alternative(
         html_body(
-            report, shop=shop, subject=title, tz=tz, only_new=only_new, since=since, escalation=escalation
+            report,
+            shop=shop,
+            subject=title,
+            tz=tz,
+            only_new=only_new,
+            since=since,
+            escalation=escalation,
+            voice=voice,
         ),
         subtype="html",
         charset="utf-8",
@@ -432,14 +466,15 @@ def plain_report(
     only_new: bool = False,
     since: datetime | None = None,
     escalation: str | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     """The report as plain text (the mail's text part, and what an apprise channel is sent)."""
     from promisekeeper.render import plain_grids, section_grid
 
     report = shown_report(report)
-    parts = sections(report, tz, only_new=only_new, escalation=escalation)
+    parts = sections(report, tz, only_new=only_new, escalation=escalation, voice=voice)
     table = plain_grids([section_grid(s.name, s.title, s.promises, tz, report.as_of) for s in parts])
-    return text_body(report, table, tz=tz, only_new=only_new, since=since, escalation=escalation)
+    return text_body(report, table, tz=tz, only_new=only_new, since=since, escalation=escalation, voice=voice)
 
 
 def seven_bit(message: EmailMessage) -> EmailMessage:

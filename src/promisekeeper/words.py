@@ -7,6 +7,7 @@ that was already formatted, so a translation can plug in here and nowhere else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +28,9 @@ from promisekeeper.views import (
     Kind,
     Outcome,
     PromiseView,
-    Receipt,
     Risk,
     RiskKind,
     Status,
-    SupplyOrderView,
 )
 from promisekeeper.when import Due
 
@@ -217,12 +216,6 @@ def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
         return f"Fixed #{p.id}: {promise_terms(p, tz, now)} ({when_words(p, now)})"
     if verb == "void":
         return f"Voided the delivery; #{p.id} is now {when_words(p, now)}: {promise_terms(p, tz, now)}"
-    if verb == "ready":
-        return ready_line(p, tz, now)
-    if verb == "deposit":
-        return deposit_line(p)
-    if verb == "link":
-        return linked_line(p, tz, now)
     return f"#{p.id}: {promise_terms(p, tz, now)} [{p.status}]"
 
 
@@ -349,28 +342,16 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return sent_text(d)
     if kind == EventKind.consent:
         return f"consent to messages: {d.get('old')} → {d.get('new')}"
-    if kind in _SUPPLY_KINDS:
-        return supply_event_text(kind, d, tz, now)
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
-
-
-_SUPPLY_KINDS = frozenset(
-    (
-        EventKind.ordered,
-        EventKind.linked,
-        EventKind.eta_changed,
-        EventKind.received,
-        EventKind.ready,
-        EventKind.deposit,
-    )
-)
 
 
 # --- reports -----------------------------------------------------------------------------------------
 
 
-def overdue_title(count: int, *, only_new: bool = False) -> str:
-    return f"Newly overdue: {count}" if only_new else f"Overdue: {count}"
+def overdue_title(count: int, *, only_new: bool = False, voice: Voice = ENGLISH) -> str:
+    if only_new:
+        return voice.say("Newly overdue: %(n)s", n=voice.number(count))
+    return voice.say("Overdue: %(n)s", n=voice.number(count))
 
 
 # --- the calendar export ----------------------------------------------------------------------------
@@ -397,48 +378,50 @@ def calendar_description(p: PromiseView) -> str:
 
 # --- the morning mail --------------------------------------------------------------------------------
 
-MAIL_FOOTER = (
-    "Sent by pk (promisekeeper). Live list: `pk due`; the story of one promise: `pk promise show ID`."
-)
+
+def mail_footer(voice: Voice = ENGLISH) -> str:
+    """The last line of the morning mail: where the live list and a promise's story are."""
+    return voice.say(
+        "Sent by pk (promisekeeper). Live list: `pk due`; the story of one promise: `pk promise show ID`."
+    )
 
 
-def mail_subject(shop: str, overdue: int, due: int, *, only_new: bool = False) -> str:
+MAIL_FOOTER = mail_footer()
+
+
+def mail_subject(shop: str, overdue: int, due: int, *, only_new: bool = False, voice: Voice = ENGLISH) -> str:
     """``Trailhead Outfitters: 3 overdue, 5 due today`` (only the counts; never a customer's words).
 
     The mail reports what ``pk due`` shows without ``--within``: overdue, then due until the end of today.
     """
-    if only_new:
-        return f"{shop}: {overdue} newly overdue"
-    return f"{shop}: {overdue} overdue, {due} due today"
+    return report_subject(shop, overdue, 0, due, only_new=only_new, voice=voice)
 
 
-def mail_intro(as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None) -> str:
+def mail_intro(
+    as_of: datetime, tz: ZoneInfo, *, only_new: bool, since: datetime | None, voice: Voice = ENGLISH
+) -> str:
     """The mail's first line; its moments are written as everywhere else (``Wed 2 Dec 2026 07:30``)."""
-    at = f"As of {describe_moment(as_of, tz)} ({tz.key})"
-    if not only_new:
-        return f"{at}: overdue promises first (most overdue first), then those due today."
-    if since is None:
-        return f"{at}: the overdue promises (no report has been mailed before)."
-    return f"{at}: the promises that became overdue since the last report ({describe_moment(since, tz)})."
+    return report_intro(as_of, tz, only_new=only_new, since=since, soon=False, voice=voice)
 
 
-def mail_nothing(until: Due, tz: ZoneInfo, now: datetime, *, only_new: bool) -> str:
+def mail_nothing(until: Due, tz: ZoneInfo, now: datetime, *, only_new: bool, voice: Voice = ENGLISH) -> str:
     """A report with nothing in it, said as ``pk due`` says it (or, for ``--only-new``, since the last)."""
     if only_new:
-        return "Nothing has become overdue since the last report."
-    return nothing_due(until, tz, now)
+        return voice.say("Nothing has become overdue since the last report.")
+    return nothing_due(until, tz, now, voice)
 
 
-def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int) -> str:
+def due_title(until: Due, tz: ZoneInfo, now: datetime, count: int, voice: Voice = ENGLISH) -> str:
     """``Due today (Mon 23 Nov): 4`` for the morning window; ``Due until Wed 25 Nov 17:00: 6`` wider."""
     local = until.moment.astimezone(tz)
+    n = voice.number(count)
     if until.date_only and local.date() == now.astimezone(tz).date():
-        return f"Due today ({describe_due(until, tz, now=now).removesuffix(' (end of day)')}): {count}"
-    return f"Due until {describe_due(until, tz, now=now)}: {count}"
+        return voice.say("Due today (%(day)s): %(n)s", day=_customer_day(until, tz, now, voice), n=n)
+    return voice.say("Due until %(due)s: %(n)s", due=voice.due(until, tz, now=now), n=n)
 
 
-def nothing_due(until: Due, tz: ZoneInfo, now: datetime) -> str:
-    return f"Nothing overdue and nothing due until {describe_due(until, tz, now=now)}."
+def nothing_due(until: Due, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
+    return voice.say("Nothing overdue and nothing due until %(due)s.", due=voice.due(until, tz, now=now))
 
 
 def stats_summary(t: Figures, since: datetime | None, tz: ZoneInfo) -> tuple[str, str]:
@@ -550,12 +533,6 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
     EventKind.contact: "contact logged",
-    EventKind.ordered: "supply order placed",
-    EventKind.linked: "linked to a supply order:",
-    EventKind.eta_changed: "supplier's date moved for",
-    EventKind.received: "goods received",
-    EventKind.ready: "ready for pickup:",
-    EventKind.deposit: "deposit on",
     EventKind.notice_sent: "notice sent for",
     EventKind.message_sent: "message sent for",
     EventKind.consent: "changed a customer's consent",
@@ -629,29 +606,48 @@ def merged(source: str, target: str, promises: int) -> str:
 # --- the honest notice -------------------------------------------------------------------------------
 
 
-def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo) -> str:
+def _what_happened(d: Deviation, p: PromiseView, tz: ZoneInfo, voice: Voice = ENGLISH) -> str:
     if d.kind == DeviationKind.late and d.late_seconds is not None and p.outcome.fulfilled_at is not None:
-        when = p.outcome.fulfilled_at.astimezone(tz)
-        day = f"{DAY_NAMES[when.weekday()]} {when.day} {MONTH_NAMES[when.month - 1]}"
-        return f"We delivered on {day} at {when:%H:%M}, {describe_span(d.late_seconds)} late."
-    if d.kind == DeviationKind.substituted:
-        return f"We gave you {d.delivered_what} instead of {d.promised_what}."
-    if d.kind == DeviationKind.price and d.promised_price is not None:
-        if d.charged is None:
-            return f"We did not charge the {format_money(d.promised_price)} we agreed."
-        if d.charged.currency != d.promised_price.currency:
-            agreed = format_money(d.promised_price)
-            return f"We charged {format_money(d.charged)} instead of the {agreed} we agreed."
-        diff = Money(abs(d.charged.amount - d.promised_price.amount), d.charged.currency)
-        more = "more" if d.charged.amount > d.promised_price.amount else "less"
-        return (
-            f"We charged you {format_money(d.charged)} instead of the {format_money(d.promised_price)} "
-            f"we agreed: {format_money(diff)} {more} than promised."
+        at = p.outcome.fulfilled_at
+        return voice.say(
+            "We delivered on %(day)s at %(time)s, %(late)s late.",
+            day=voice.day(at, tz),
+            time=voice.time(at, tz),
+            late=voice.span(d.late_seconds),
         )
-    if d.kind == DeviationKind.short:
-        return f"We delivered only {d.delivered_quantity} of the {d.promised_quantity} we promised."
-    if d.kind == DeviationKind.excess:
-        return f"We delivered {d.delivered_quantity} where you asked for {d.promised_quantity}."
+    if d.kind == DeviationKind.substituted:
+        return voice.say(
+            "We gave you %(delivered)s instead of %(promised)s.",
+            delivered=d.delivered_what,
+            promised=d.promised_what,
+        )
+    if d.kind == DeviationKind.price and d.promised_price is not None:
+        agreed = voice.money(d.promised_price)
+        if d.charged is None:
+            return voice.say("We did not charge the %(agreed)s we agreed.", agreed=agreed)
+        charged = voice.money(d.charged)
+        if d.charged.currency != d.promised_price.currency:
+            return voice.say(
+                "We charged %(charged)s instead of the %(agreed)s we agreed.", charged=charged, agreed=agreed
+            )
+        diff = voice.money(Money(abs(d.charged.amount - d.promised_price.amount), d.charged.currency))
+        if d.charged.amount > d.promised_price.amount:
+            said = (
+                "We charged you %(charged)s instead of the %(agreed)s we agreed: %(diff)s more than promised."
+            )
+        else:
+            said = (
+                "We charged you %(charged)s instead of the %(agreed)s we agreed: %(diff)s less than promised."
+            )
+        return voice.say(said, charged=charged, agreed=agreed, diff=diff)
+    if d.kind in (DeviationKind.short, DeviationKind.excess):
+        counts = {
+            "delivered": voice.number(d.delivered_quantity or 0),
+            "promised": voice.number(d.promised_quantity or 0),
+        }
+        if d.kind == DeviationKind.short:
+            return voice.say("We delivered only %(delivered)s of the %(promised)s we promised.", **counts)
+        return voice.say("We delivered %(delivered)s where you asked for %(promised)s.", **counts)
     return ""
 
 
@@ -682,26 +678,31 @@ def _original_terms(p: PromiseView) -> tuple[str, int, Money | None, Due]:
     return found or (p.what, p.quantity, p.price, p.original_due or p.due)
 
 
-def _changes(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+def _changes(p: PromiseView, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
     """What an amendment changed, old → new: ``the quantity from 1 to 2 and the date from … to …``."""
     what, quantity, price, due = _original_terms(p)
     changed = []
     if p.what != what:
-        changed.append(f"the item from {what} to {p.what}")
+        changed.append(voice.say("the item from %(old)s to %(new)s", old=what, new=p.what))
     if p.quantity != quantity:
-        changed.append(f"the quantity from {quantity} to {p.quantity}")
+        old, new = voice.number(quantity), voice.number(p.quantity)
+        changed.append(voice.say("the quantity from %(old)s to %(new)s", old=old, new=new))
     if p.price != price:
-        old = format_money(price) if price is not None else "no agreed price"
-        new = format_money(p.price) if p.price is not None else "no agreed price"
-        changed.append(f"the price from {old} to {new}")
+        nothing = voice.say("no agreed price")
+        old = voice.money(price) if price is not None else nothing
+        new = voice.money(p.price) if p.price is not None else nothing
+        changed.append(voice.say("the price from %(old)s to %(new)s", old=old, new=new))
     if p.due.moment != due.moment or p.due.date_only != due.date_only:
-        changed.append(
-            f"the date from {describe_due(due, tz, now=now)} to {describe_due(p.due, tz, now=now)}"
-        )
+        old, new = voice.due(due, tz, now=now), voice.due(p.due, tz, now=now)
+        changed.append(voice.say("the date from %(old)s to %(new)s", old=old, new=new))
     if not changed:
         return ""
-    listed = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
-    return f"As agreed with you, we changed {listed}."
+    listed = (
+        changed[0]
+        if len(changed) == 1
+        else voice.say("%(first)s and %(last)s", first=", ".join(changed[:-1]), last=changed[-1])
+    )
+    return voice.say("As agreed with you, we changed %(changes)s.", changes=listed)
 
 
 def followup_has_no_notice(p: PromiseView) -> str:
@@ -718,58 +719,118 @@ def nothing_to_notice(p: PromiseView) -> str:
     )
 
 
-def _customer_day(moment: datetime, tz: ZoneInfo, now: datetime) -> str:
-    """A day (and time, unless it is the end of the day) as a customer reads it: ``Mon 30 Nov``."""
+def _customer_day(due: Due, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
+    """A day (and its time, unless the whole day is meant) as a customer reads it: ``Mon 30 Nov``,
+    ``Mon 30 Nov 10:00``; the year only when it is not this year's."""
+    local = due.moment.astimezone(tz)
+    day = voice.day(local, year=local.year != now.astimezone(tz).year)
+    return day if due.date_only else voice.say("%(day)s %(time)s", day=day, time=voice.time(local, tz))
+
+
+def _whole_day(moment: datetime, tz: ZoneInfo) -> Due:
+    """A moment at the very end of its day (a date given without a time) as that whole day."""
     local = moment.astimezone(tz)
-    whole = (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999)
-    return due_cell(Due(moment, whole), tz, now)
+    return Due(moment, (local.hour, local.minute, local.second, local.microsecond) == (23, 59, 59, 999999))
 
 
-def risk_news(risk: Risk, quantity: int, tz: ZoneInfo, now: datetime) -> str:
+def risk_news(risk: Risk, quantity: int, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH) -> str:
     """What the supplier now says, for the customer (the supplier's name is the shop's business)."""
-    it = "it" if quantity == 1 else "them"
     if risk.kind == RiskKind.eta_late and risk.eta is not None:
-        after = (
-            "after the date we promised you"
-            if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC)
-            else "too close to the date we promised you for us to be sure of it"
-        )
-        eta = _customer_day(risk.eta, tz, now)
-        return (
-            f"We ordered {it} for you, and our supplier now expects to deliver {it} to us on {eta}: {after}."
+        eta = _customer_day(_whole_day(risk.eta, tz), tz, now, voice)
+        if risk.eta.astimezone(UTC) > risk.due.astimezone(UTC):
+            return voice.says(
+                "We ordered it for you, and our supplier now expects to deliver it to us on %(eta)s: "
+                "after the date we promised you.",
+                "We ordered them for you, and our supplier now expects to deliver them to us on %(eta)s: "
+                "after the date we promised you.",
+                quantity,
+                eta=eta,
+            )
+        return voice.says(
+            "We ordered it for you, and our supplier now expects to deliver it to us on %(eta)s: "
+            "too close to the date we promised you for us to be sure of it.",
+            "We ordered them for you, and our supplier now expects to deliver them to us on %(eta)s: "
+            "too close to the date we promised you for us to be sure of it.",
+            quantity,
+            eta=eta,
         )
     if risk.kind == RiskKind.order_overdue and risk.eta is not None:
-        eta = _customer_day(risk.eta, tz, now)
-        return f"We ordered {it} for you; our supplier was to deliver {it} to us by {eta} and has not yet."
-    return f"We ordered {it} for you, and our supplier has not yet given us a delivery date."
+        return voice.says(
+            "We ordered it for you; our supplier was to deliver it to us by %(eta)s and has not yet.",
+            "We ordered them for you; our supplier was to deliver them to us by %(eta)s and has not yet.",
+            quantity,
+            eta=_customer_day(_whole_day(risk.eta, tz), tz, now, voice),
+        )
+    return voice.says(
+        "We ordered it for you, and our supplier has not yet given us a delivery date.",
+        "We ordered them for you, and our supplier has not yet given us a delivery date.",
+        quantity,
+    )
 
 
-def risk_plan(p: PromiseView, new_date: Due | None, tz: ZoneInfo, now: datetime) -> str:
+def risk_plan(
+    p: PromiseView, new_date: Due | None, tz: ZoneInfo, now: datetime, voice: Voice = ENGLISH
+) -> str:
     """What the shop will do about a risk: the new date it can keep (the supplier's ETA plus the
     margin), or word as soon as there is one, and the customer's other choices."""
-    it = "it" if p.quantity == 1 else "them"
-    refund = f" and refund your deposit of {format_money(p.deposit)}" if p.deposit is not None else ""
-    choice = f"we will offer you an alternative, or cancel the order{refund}"
+    deposit = {"deposit": voice.money(p.deposit)} if p.deposit is not None else {}
     if new_date is None:
-        return (
-            "We will tell you the new date as soon as our supplier gives us one. "
-            f"If you would rather not wait, tell us and {choice}."
-        )
-    do = f"have {it} for you"
+        if deposit:
+            choice = voice.say(
+                "If you would rather not wait, tell us and we will offer you an alternative, or cancel the "
+                "order and refund your deposit of %(deposit)s.",
+                **deposit,
+            )
+        else:
+            choice = voice.say(
+                "If you would rather not wait, tell us and we will offer you an alternative, or cancel the "
+                "order."
+            )
+        return f"{voice.say('We will tell you the new date as soon as our supplier gives us one.')} {choice}"
+    day = _customer_day(new_date, tz, now, voice)
     if p.handover == Handover.pickup:
-        do = f"have {it} ready for you to collect"
+        plan = voice.says(
+            "We can have it ready for you to collect by %(day)s.",
+            "We can have them ready for you to collect by %(day)s.",
+            p.quantity,
+            day=day,
+        )
     elif p.handover == Handover.delivery:
-        do = f"deliver {it} to you"
-    day = describe_due(new_date, tz, now=now).replace(" (end of day)", "")
-    return f"We can {do} by {day}. If that date does not suit you, tell us and {choice}."
+        plan = voice.says(
+            "We can deliver it to you by %(day)s.",
+            "We can deliver them to you by %(day)s.",
+            p.quantity,
+            day=day,
+        )
+    else:
+        plan = voice.says(
+            "We can have it for you by %(day)s.", "We can have them for you by %(day)s.", p.quantity, day=day
+        )
+    if deposit:
+        choice = voice.say(
+            "If that date does not suit you, tell us and we will offer you an alternative, or cancel the "
+            "order and refund your deposit of %(deposit)s.",
+            **deposit,
+        )
+    else:
+        choice = voice.say(
+            "If that date does not suit you, tell us and we will offer you an alternative, or cancel the "
+            "order."
+        )
+    return f"{plan} {choice}"
 
 
-def deposit_text(p: PromiseView) -> str:
+def deposit_text(p: PromiseView, voice: Voice = ENGLISH) -> str:
     """``You paid a deposit of €50.00; €190.00 is left to pay.`` (empty without a deposit)."""
     if p.deposit is None:
         return ""
-    left = f"; {format_money(p.balance)} is left to pay" if p.balance is not None else ""
-    return f"You paid a deposit of {format_money(p.deposit)}{left}."
+    if p.balance is None:
+        return voice.say("You paid a deposit of %(deposit)s.", deposit=voice.money(p.deposit))
+    return voice.say(
+        "You paid a deposit of %(deposit)s; %(balance)s is left to pay.",
+        deposit=voice.money(p.deposit),
+        balance=voice.money(p.balance),
+    )
 
 
 def notice_text(
@@ -780,6 +841,7 @@ def notice_text(
     now: datetime,
     remedy: tuple[str, str | None] | None = None,
     new_date: Due | None = None,
+    voice: Voice = ENGLISH,
 ) -> str:
     """The plain message to the customer for a late, changed, deviated or at-risk promise: no hedging.
 
@@ -787,49 +849,63 @@ def notice_text(
     what happened, the new date or the remedy, and an apology. For a promise at risk (``p.risk``), the
     early warning: what the supplier now says and what the shop will do — ``new_date`` (the ETA plus
     the margin; ``store.proposed_due``) or word as soon as there is a date — before the customer finds
-    out. Every sentence ends with a full stop.
+    out. Every sentence ends with a full stop. In the customer's language when ``voice`` speaks it.
     """
-    greeting = f"Dear {p.customer}," if p.customer else "Hello,"
     what, quantity, first_price, original = _original_terms(p)
-    price = f" for {format_money(first_price)}" if first_price else ""
-    created = p.created.astimezone(tz)
-    lines = [
-        greeting,
-        "",
-        f"On {DAY_NAMES[created.weekday()]} {created.day} {MONTH_NAMES[created.month - 1]} "
-        f"we promised you {item(what, quantity)}{price} by {describe_due(original, tz, now=now)}.",
-    ]
-    happened: list[str] = [_changes(p, tz, now)] if p.renegotiated else []
+    terms = {
+        "day": voice.day(p.created, tz),
+        "item": voiced_item(what, quantity, voice),
+        "due": voice.due(original, tz, now=now),
+    }
+    promised = (
+        voice.say(
+            "On %(day)s we promised you %(item)s for %(price)s by %(due)s.",
+            price=voice.money(first_price),
+            **terms,
+        )
+        if first_price
+        else voice.say("On %(day)s we promised you %(item)s by %(due)s.", **terms)
+    )
+    lines = [greeting(p.customer, voice), "", promised]
+    happened: list[str] = [_changes(p, tz, now, voice)] if p.renegotiated else []
     if p.status == Status.overdue:
-        late = describe_span((now - p.due.moment).total_seconds())
+        late = voice.span((now - p.due.moment).total_seconds())
+        said = voice.say("We have not kept that promise: it is %(late)s overdue.", late=late)
         got = p.outcome.delivered_quantity
-        part = f" We have delivered {got} of {p.quantity} so far." if got else ""
-        happened.append(f"We have not kept that promise: it is {late} overdue.{part}")
+        if got:
+            so_far = {"got": voice.number(got), "quantity": voice.number(p.quantity)}
+            said += " " + voice.say("We have delivered %(got)s of %(quantity)s so far.", **so_far)
+        happened.append(said)
     for d in p.outcome.deviations:
         if d.kind == DeviationKind.short and p.status == Status.overdue:
             continue
-        happened.append(_what_happened(d, p, tz))
+        happened.append(_what_happened(d, p, tz, voice))
     if p.unhappy:
-        happened.append("You told us you are not satisfied, and you are right to expect better.")
+        happened.append(voice.say("You told us you are not satisfied, and you are right to expect better."))
     warning = p.risk is not None and p.status == Status.open
     if warning:
-        happened.append("We are writing now, before that date, because we may not be able to keep it.")
+        happened.append(
+            voice.say("We are writing now, before that date, because we may not be able to keep it.")
+        )
     if p.risk is not None:
-        happened.append(risk_news(p.risk, p.quantity, tz, now))
-    happened.append(deposit_text(p))
+        happened.append(risk_news(p.risk, p.quantity, tz, now, voice))
+    happened.append(deposit_text(p, voice))
     lines += ["", *[h for h in happened if h]]
     if remedy:
         action, prevent = remedy
-        again = f" So it does not happen again: {_sentence(prevent)}" if prevent else ""
-        lines += ["", f"To put it right: {_sentence(action)}{again}"]
+        fix = voice.say("To put it right: %(action)s", action=_sentence(action))
+        if prevent:
+            fix += " " + voice.say("So it does not happen again: %(prevent)s", prevent=_sentence(prevent))
+        lines += ["", fix]
     elif p.risk is not None:
-        lines += ["", risk_plan(p, new_date, tz, now)]
+        lines += ["", risk_plan(p, new_date, tz, now, voice)]
     elif p.status == Status.overdue:
-        lines += ["", "We will tell you the day it is ready, and we will keep that date."]
+        lines += ["", voice.say("We will tell you the day it is ready, and we will keep that date.")]
     if warning:
-        lines += ["", "We are sorry, and we wanted you to hear it from us first.", "", shop]
+        sorry = voice.say("We are sorry, and we wanted you to hear it from us first.")
     else:
-        lines += ["", "We are sorry. This is not the service we promised you.", "", shop]
+        sorry = voice.say("We are sorry. This is not the service we promised you.")
+    lines += ["", sorry, "", shop]
     return "\n".join(lines) + "\n"
 
 
@@ -893,42 +969,54 @@ def log_still_open(target: str) -> str:
 
 # --- service levels ----------------------------------------------------------------------------------
 
-_UNIT_WORDS = {
-    "min": ("minute", "minutes"),
-    "h": ("hour", "hours"),
-    "d": ("day", "days"),
-    "w": ("week", "weeks"),
-    "bd": ("working day", "working days"),
-    "bh": ("business hour", "business hours"),
-}
 
-
-def duration_words(text: str) -> str:
-    """A DURATION as said in a sentence: ``1bd`` → ``one working day``, ``8bh`` → ``8 business hours``;
-    any other form as it was written."""
+def duration_words(text: str, voice: Voice = ENGLISH) -> str:
+    """A DURATION as said after "more than": ``1bd`` → ``one working day``, ``8bh`` → ``8 business hours``
+    (German: ``einen Werktag``, the accusative); any other form as it was written."""
     from promisekeeper.when import relative_parts
 
     parts = relative_parts(text)
     if parts is None:
         return text.strip()
     n, unit = parts
-    one, many = _UNIT_WORDS[unit]
-    return f"one {one}" if n == 1 else f"{n} {many}"
+    if unit == "min":
+        return voice.says("one minute", "%(n)s minutes", n)
+    if unit == "h":
+        return voice.says("one hour", "%(n)s hours", n)
+    if unit == "d":
+        return voice.says("one day", "%(n)s days", n)
+    if unit == "w":
+        return voice.says("one week", "%(n)s weeks", n)
+    if unit == "bd":
+        return voice.says("one working day", "%(n)s working days", n)
+    return voice.says("one business hour", "%(n)s business hours", n)
 
 
 def report_subject(
-    shop: str, overdue: int, due_soon: int, due: int, *, only_new: bool = False, at_risk: int = 0
+    shop: str,
+    overdue: int,
+    due_soon: int,
+    due: int,
+    *,
+    only_new: bool = False,
+    at_risk: int = 0,
+    voice: Voice = ENGLISH,
 ) -> str:
-    """The morning report's subject: ``mail_subject``'s counts, with ``1 at risk`` and ``2 due soon``
-    when any are."""
-    counts = [f"{overdue} newly overdue" if only_new else f"{overdue} overdue"]
+    """The morning report's subject: ``Trailhead Outfitters: 3 overdue, 5 due today``, with ``1 at risk``
+    and ``2 due soon`` when any are (only the counts; never a customer's words)."""
+    n = voice.number
+    counts = [
+        voice.say("%(n)s newly overdue", n=n(overdue))
+        if only_new
+        else voice.say("%(n)s overdue", n=n(overdue))
+    ]
     if at_risk:
-        counts.append(f"{at_risk} at risk")
+        counts.append(voice.say("%(n)s at risk", n=n(at_risk)))
     if due_soon:
-        counts.append(f"{due_soon} due soon")
+        counts.append(voice.say("%(n)s due soon", n=n(due_soon)))
     if not only_new:
-        counts.append(f"{due} due today")
-    return f"{shop}: {', '.join(counts)}"
+        counts.append(voice.say("%(n)s due today", n=n(due)))
+    return voice.say("%(shop)s: %(counts)s", shop=shop, counts=", ".join(counts))
 
 
 def report_intro(
@@ -940,41 +1028,66 @@ def report_intro(
     soon: bool,
     risk: bool = False,
     ready: bool = False,
+    voice: Voice = ENGLISH,
 ) -> str:
-    """``mail_intro``, naming the sections the report has: at risk, due soon, ready for pickup."""
-    said = mail_intro(as_of, tz, only_new=only_new, since=since)
+    """The mail's first line, naming the sections the report has: at risk, due soon, ready for pickup."""
+    at = voice.say("As of %(moment)s (%(zone)s)", moment=voice.moment(as_of, tz), zone=tz.key)
     if not only_new:
         then = [
-            *(["those at risk"] if risk else []),
-            *(["those due soon"] if soon else []),
-            "those due today",
-            *(["the pickups waiting for their customer"] if ready else []),
+            *([voice.say("those at risk")] if risk else []),
+            *([voice.say("those due soon")] if soon else []),
+            voice.say("those due today"),
+            *([voice.say("the pickups waiting for their customer")] if ready else []),
         ]
-        return said.replace(", then those due today.", ", then " + ", then ".join(then) + ".")
-    news = " or ".join([*(["at risk"] if risk else []), *(["due soon"] if soon else [])])
+        listed = functools.reduce(lambda a, b: voice.say("%(first)s, then %(next)s", first=a, next=b), then)
+        return voice.say(
+            "%(at)s: overdue promises first (most overdue first), then %(then)s.", at=at, then=listed
+        )
+    if since is None:
+        said = voice.say("%(at)s: the overdue promises (no report has been mailed before).", at=at)
+    else:
+        said = voice.say(
+            "%(at)s: the promises that became overdue since the last report (%(since)s).",
+            at=at,
+            since=voice.moment(since, tz),
+        )
+    news = [*([voice.say("at risk")] if risk else []), *([voice.say("due soon")] if soon else [])]
     if not news:
         return said
-    return said.removesuffix(".") + f", and the promises {news} that were not yet reported."
+    either = news[0] if len(news) == 1 else voice.say("%(first)s or %(last)s", first=news[0], last=news[1])
+    return voice.say(
+        "%(said)s, and the promises %(news)s that were not yet reported.",
+        said=said.removesuffix("."),
+        news=either,
+    )
 
 
-def due_soon_title(count: int) -> str:
+def due_soon_title(count: int, voice: Voice = ENGLISH) -> str:
     """The heading of the promises due within ``[policy] warn_before``: ``Due soon: 2``."""
-    return f"Due soon: {count}"
+    return voice.say("Due soon: %(n)s", n=voice.number(count))
 
 
-def escalation_title(count: int, after: str) -> str:
+def escalation_title(count: int, after: str, voice: Voice = ENGLISH) -> str:
     """``Overdue more than one working day: 3`` (``after`` is ``[policy] escalate_after``)."""
-    return f"Overdue more than {duration_words(after)}: {count}"
+    span = duration_words(after, voice)
+    return voice.say("Overdue more than %(span)s: %(n)s", span=span, n=voice.number(count))
 
 
-def escalation_subject(shop: str, count: int, after: str) -> str:
+def escalation_subject(shop: str, count: int, after: str, voice: Voice = ENGLISH) -> str:
     """``Trailhead Outfitters: 3 overdue more than one working day`` (counts only, as every subject)."""
-    return f"{shop}: {count} overdue more than {duration_words(after)}"
+    span = duration_words(after, voice)
+    return voice.say(
+        "%(shop)s: %(n)s overdue more than %(span)s", shop=shop, n=voice.number(count), span=span
+    )
 
 
-def escalation_intro(as_of: datetime, tz: ZoneInfo, after: str) -> str:
-    at = f"As of {describe_moment(as_of, tz)} ({tz.key})"
-    return f"{at}: the promises overdue more than {duration_words(after)}, most overdue first."
+def escalation_intro(as_of: datetime, tz: ZoneInfo, after: str, voice: Voice = ENGLISH) -> str:
+    at = voice.say("As of %(moment)s (%(zone)s)", moment=voice.moment(as_of, tz), zone=tz.key)
+    return voice.say(
+        "%(at)s: the promises overdue more than %(span)s, most overdue first.",
+        at=at,
+        span=duration_words(after, voice),
+    )
 
 
 _VIA_WORDS = {"phone": "a phone call", "email": "an email", "visit": "a visit", "other": "a contact"}
@@ -1045,9 +1158,8 @@ def ready_text(p: PromiseView, *, shop: str, tz: ZoneInfo, voice: Voice = ENGLIS
         day=voice.day(p.created, tz),
     )
     lines = [greeting(p.customer, voice), "", ready]
-    if p.deposit is not None and p.balance is not None:
-        money = {"deposit": voice.money(p.deposit), "balance": voice.money(p.balance)}
-        lines.append(voice.say("You paid a deposit of %(deposit)s; %(balance)s is left to pay.", **money))
+    if p.deposit is not None:
+        lines.append(deposit_text(p, voice))
     elif p.price is not None and p.outcome.charged is None:
         lines.append(voice.say("The price, as agreed, is %(price)s.", price=voice.money(p.price)))
     lines += ["", voice.say("We look forward to seeing you."), "", shop]
@@ -1152,14 +1264,14 @@ def risk_text(risk: Risk, tz: ZoneInfo) -> str:
     return f"{order} has no delivery date yet; due {due}."
 
 
-def at_risk_title(count: int) -> str:
+def at_risk_title(count: int, voice: Voice = ENGLISH) -> str:
     """The heading of the promises a supplier puts at risk (``pk due``, the mail): ``At risk: 2``."""
-    return f"At risk: {count}"
+    return voice.say("At risk: %(n)s", n=voice.number(count))
 
 
-def ready_title(count: int) -> str:
+def ready_title(count: int, voice: Voice = ENGLISH) -> str:
     """The heading of the pickups ready and not yet collected: ``Ready for pickup: 3``."""
-    return f"Ready for pickup: {count}"
+    return voice.say("Ready for pickup: %(n)s", n=voice.number(count))
 
 
 def days_waiting(ready_at: datetime, now: datetime, tz: ZoneInfo) -> str:
@@ -1178,112 +1290,3 @@ NOTHING_TO_CHECK = (
     "Nothing to put right: no deviated or overdue promise without a remedy, and no promise at risk "
     "whose customer has not been warned."
 )
-
-
-# --- supply orders, pickup and deposits: confirmations and history ----------------------------------
-
-
-def _eta(eta: Due | None, tz: ZoneInfo, now: datetime) -> str:
-    return f"expected {describe_due(eta, tz, now=now)}" if eta is not None else "no delivery date yet"
-
-
-def order_text(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
-    """``S3: 2× Hiking boots from Alpine, expected Thu 26 Nov (end of day), ref PO-7``."""
-    ref = f", ref {o.ref}" if o.ref else ""
-    return f"{order_ref(o.id)}: {item(o.what, o.quantity)} from {o.supplier}, {_eta(o.eta, tz, now)}{ref}"
-
-
-def _for(ids: Sequence[int]) -> str:
-    return f"; for {_ids(ids)}" if ids else ""
-
-
-def order_placed(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
-    return f"Ordered {order_text(o, tz, now)}{_for(o.promises)}"
-
-
-def eta_moved(o: SupplyOrderView, at_risk: int, tz: ZoneInfo, now: datetime) -> str:
-    """The confirmation of ``supplier eta``: the new date, and how many waiting promises it puts at risk."""
-    risk = f"; {plural(at_risk, 'promise')} now at risk" if at_risk else ""
-    safe = "; no promise waiting for it is at risk" if o.promises and not at_risk else ""
-    return f"{order_ref(o.id)} from {o.supplier} is now {_eta(o.eta, tz, now)}{risk}{safe}"
-
-
-def received_text(r: Receipt) -> str:
-    """``Received 2 of S3 (Hiking boots from Alpine): 4 of 5 have arrived; 1 promise ready for pickup.``"""
-    o = r.order
-    arrived = (
-        "all have arrived" if o.state == "received" else f"{o.received_quantity} of {o.quantity} have arrived"
-    )
-    if r.ready:
-        who = f"{plural(len(r.ready), 'customer')} to tell"
-    elif r.waiting:
-        who = "no promise is ready yet"
-    else:
-        who = "no promise waits for it"
-    return f"Received {r.quantity} of {order_ref(o.id)} ({o.what} from {o.supplier}): {arrived}; {who}."
-
-
-def orders_empty(open_only: bool) -> str:
-    return (
-        "No supply order is awaited." if open_only else "No supply orders yet; pk supplier order records one."
-    )
-
-
-def waiting_title(count: int) -> str:
-    return f"Still waiting: {count}"
-
-
-def ready_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
-    """The confirmation of ``pk ready``: whose goods are ready, and the verdict it earns."""
-    owed = f"; to pay {format_money(p.balance)}" if p.balance is not None else ""
-    late = p.outcome.late_by_seconds
-    verdict = f"late by {describe_span(late)}" if late else "on time"
-    who = f" for {p.customer}" if p.customer else ""
-    return f"Ready #{p.id}: {item(p.what, p.quantity)}{who} waits for pickup ({verdict}){owed}"
-
-
-def deposit_line(p: PromiseView) -> str:
-    """The confirmation of ``pk deposit``: the deposit in all, and what the customer still owes."""
-    taken = format_money(p.deposit) if p.deposit is not None else "none"
-    owed = f"; balance {format_money(p.balance)} of {format_money(p.price)}" if p.balance and p.price else ""
-    return f"Deposit on #{p.id}: {taken} in all{owed}"
-
-
-def linked_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
-    """The confirmation of ``promise link``: the orders the promise now waits for, and its risk if any."""
-    orders = ", ".join(order_ref(o) for o in p.orders)
-    risk = f"; at risk: {risk_text(p.risk, tz)}" if p.risk is not None else ""
-    return f"Linked #{p.id} ({promise_terms(p, tz, now)}): waits for {orders}{risk}"
-
-
-def supply_event_text(kind: str, d: Mapping[str, Any], tz: ZoneInfo, now: datetime) -> str:
-    """The history sentence of an event of the supply orders, pickup and deposits."""
-    order = order_ref(int(d["order"])) if d.get("order") else "the supply order"
-    if kind == EventKind.ordered:
-        eta = Due(moment_of(d["eta"]), bool(d.get("date_only"))) if d.get("eta") else None
-        ref = f", ref {d['ref']}" if d.get("ref") else ""
-        what = item(str(d.get("what")), int(d.get("quantity") or 1))
-        waiting = _for(d.get("promises") or ())
-        return f"{order} ordered: {what} from {d.get('supplier')}, {_eta(eta, tz, now)}{ref}{waiting}"
-    if kind == EventKind.linked:
-        return f"#{d['promise']} waits for {order}" if d.get("promise") else f"waits for {order}"
-    if kind == EventKind.eta_changed:
-        old = Due(moment_of(d["old"]), bool(d.get("old_date_only"))) if d.get("old") else None
-        new = Due(moment_of(d["new"]), bool(d.get("date_only")))
-        was = f", was {describe_due(old, tz, now=now)}" if old is not None else ", had no date"
-        why = f"; reason: {d['reason']}" if d.get("reason") else ""
-        return f"{order} now expected {describe_due(new, tz, now=now)}{was}{why}"
-    if kind == EventKind.received:
-        arrived = f" ({d['received']} of {d['of']} arrived)" if d.get("of") else ""
-        return f"{order}: {d.get('quantity')} received{arrived}"
-    if kind == EventKind.ready:
-        at = f" since {describe_moment(moment_of(d['at']), tz)}" if d.get("at") else ""
-        came = f" ({order} arrived)" if d.get("order") else ""
-        return f"ready for pickup{at}{came}"
-    if kind == EventKind.deposit:
-        amount = money_of(d.get("amount_minor"), d.get("currency"))
-        total = money_of((d.get("before_minor") or 0) + int(d.get("amount_minor") or 0), d.get("currency"))
-        shown = format_money(amount) if amount is not None else "?"
-        more = f", {format_money(total)} in all" if d.get("before_minor") and total is not None else ""
-        return f"deposit of {shown} taken{more}"
-    return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind

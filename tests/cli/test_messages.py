@@ -431,3 +431,36 @@ def test_a_language_without_a_catalog_is_written_in_english_and_said_once(
     text, _ = _parts(smtp.received[0].message)
     assert text.startswith("Dear Marie,")
     assert "€240.00" in text
+
+
+# --- the morning mail in the shop's language ---------------------------------------------------------
+
+
+def test_the_morning_mail_speaks_the_shops_language(pk: Pk, tmp_path: Path, smtp: Server) -> None:
+    configure(tmp_path, smtp.port, shop_language="de")
+    _ok(pk("promise", "add", "Wanderschuhe", "-c", "Jörg Müller", "-p", "240", "-d", "2026-11-20"))
+    _ok(pk("promise", "add", "Rückruf", "-c", "Anna", "--kind", "callback", "-d", "today 16:00"))
+    _ok(pk("notify", "--to", "owner@trailhead.example"))
+    [got] = smtp.received
+    assert got.message["Subject"] == f"{SHOP}: 1 überfällig, 1 heute fällig"
+    text, rich = _parts(got.message)
+    assert text.startswith(
+        "Stand So., 22. Nov. 2026, 10:00 Uhr (Europe/Berlin): zuerst die überfälligen Zusagen "
+        "(die am längsten überfälligen zuerst), dann die heute fälligen.\n"
+    )
+    assert "Überfällig: 1" in text
+    assert "Heute fällig (So., 22. Nov.): 1" in text
+    assert "Gesendet von pk (promisekeeper)." in text
+    assert '<html lang="de">' in rich
+    assert "Überfällig: 1</h2>" in rich
+
+
+def test_a_shop_language_without_a_catalog_mails_in_english_and_says_so(
+    pk: Pk, tmp_path: Path, smtp: Server
+) -> None:
+    configure(tmp_path, smtp.port, shop_language="fr")
+    _ok(pk("promise", "add", "Chaussures", "-d", "2026-11-20"))
+    result = pk("notify", "--to", "owner@trailhead.example")
+    assert result.exit_code == 0, result.stderr
+    assert "There is no catalog for the language fr" in result.stderr
+    assert smtp.received[0].message["Subject"] == f"{SHOP}: 1 overdue, 0 due today"

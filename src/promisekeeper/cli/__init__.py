@@ -157,5 +157,4 @@ from promisekeeper.cli import (  # noqa: E402, F401
     notify,
     promises,
     reports,
-    supply,
 )

@@ -136,7 +136,7 @@ class Outbox:
             self.st.warn(f"Not sent: {why}")
 
 
-def customer_voice(st: State, language: str | None, message: str) -> Voice:
+def customer_voice(st: State, language: str | None, message: str | None) -> Voice:
     """The voice a message to a customer of ``language`` is written in (``messages.voice_for``); a
     language without a catalog is said on stderr, once a run."""
     from promisekeeper import messages
@@ -146,6 +146,12 @@ def customer_voice(st: State, language: str | None, message: str) -> Voice:
         st.told_languages.add(voice.fallback_from)
         st.warn(messages.no_catalog(voice.fallback_from))
     return voice
+
+
+def shop_voice(st: State) -> Voice:
+    """The shop's own language (``[shop] language``): the morning mail's; one without a catalog is said
+    on stderr, as a customer's is."""
+    return customer_voice(st, st.settings.language, None)
 
 
 def tell_ready(

@@ -196,6 +196,9 @@ def notify(
         if boss is not None and after is not None:
             sendings += _escalations(session, st, boss, after, only_new=only_new)
     tz = settings.tz
+    from promisekeeper.cli.messages import shop_voice
+
+    voice = shop_voice(st)  # [shop] language: the subject, headings and lines around the tables
     for s in sendings:
         since = s.since
         if s.who is not None:
@@ -208,12 +211,15 @@ def notify(
                 only_new=only_new,
                 since=since,
                 escalation=s.escalation,
+                voice=voice,
             )
             s.title = str(s.message["Subject"])
         else:
             shop = mail.one_line(settings.shop_name) or "Our shop"
-            s.title = mail.one_line(subject or "") or mail.default_subject(s.report, shop, only_new=only_new)
-            s.text = mail.plain_report(s.report, tz=tz, only_new=only_new, since=since)
+            s.title = mail.one_line(subject or "") or mail.default_subject(
+                s.report, shop, only_new=only_new, voice=voice
+            )
+            s.text = mail.plain_report(s.report, tz=tz, only_new=only_new, since=since, voice=voice)
     # An escalation with nothing in it is never sent; the report only with --only-if-any.
     todo = [s for s in sendings if s.anything or (not only_if_any and s.escalation is None)]
     if not todo:

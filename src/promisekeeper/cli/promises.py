@@ -8,7 +8,7 @@ import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, State, state
-from promisekeeper.views import Format, Handover, Kind, Status
+from promisekeeper.views import Format, Kind, Status
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -50,24 +50,6 @@ IdArg = Annotated[
         help="The promise's number, as shown by pk promise list.",
         show_default=False,
         parser=promise_number,
-    ),
-]
-
-
-def order_number(text: str) -> int:
-    """An ORDER argument: ``S3``, ``s3`` or ``3`` (``words.parse_order_id``)."""
-    from promisekeeper.words import parse_order_id
-
-    return parse_order_id(text)
-
-
-OrderArg = Annotated[
-    int,
-    typer.Argument(
-        metavar="ORDER",
-        help="The supply order, as shown by pk supplier list: S3 (or 3).",
-        show_default=False,
-        parser=order_number,
     ),
 ]
 
@@ -132,18 +114,6 @@ def add(
     staff: Annotated[str | None, typer.Option("--staff", "-s", help="Who made the promise.")] = None,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
-    deposit: Annotated[
-        str | None,
-        typer.Option("--deposit", help="A deposit taken now, in the price's currency. " + PRICE_HELP),
-    ] = None,
-    handover: Annotated[
-        Handover | None,
-        typer.Option(
-            "--handover",
-            help="How the goods reach the customer: pickup (on time when ready by the due, pk ready) or "
-            "delivery (default: the config's [shop] handover, pickup).",
-        ),
-    ] = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
@@ -152,8 +122,6 @@ def add(
     Example: pk promise add "Hiking boots" -c "Anna Smith" -q 2 -p 240 -d tue -s Jo
 
     Example: pk promise add "Call back about the repair" --kind callback -c Ben -d "today 16:00"
-
-    Example: pk promise add "Trail shoes" -c Ben -p 180 --deposit 50 -d "next fri"
 
     Example: pk promise add    (on a terminal: asks for what, customer, price and due)
     """
@@ -183,8 +151,6 @@ def add(
             staff=staff,
             note=note,
             tags=tag or [],
-            deposit=_money(st, deposit, currency),
-            handover=handover or (Handover(st.settings.handover) if kind == Kind.delivery else None),
         )
         view = store.view(session, pid, st.clock)
     _warn_if_past(st, view)
@@ -419,27 +385,6 @@ def amend(
     _show(st, fmt, as_json, "amend", view)
 
 
-@promise_app.command("link")
-def link(
-    ctx: typer.Context,
-    promise_id: IdArg,
-    order: OrderArg,
-    fmt: FormatOpt = Format.table,
-    as_json: JsonOpt = False,
-) -> None:
-    """Note that a promise waits for a supply order: its ETA now tells whether the promise is at risk,
-    and its receipt makes the promise ready.
-
-    Example: pk promise link 12 S3
-    """
-    from promisekeeper import store
-
-    st = state(ctx)
-    with st.session() as session:
-        view = store.link(session, clock=st.clock, promise_id=promise_id, order_id=order)
-    _show(st, fmt, as_json, "link", view)
-
-
 @promise_app.command("cancel")
 def cancel(
     ctx: typer.Context,
@@ -561,34 +506,39 @@ def remedy(
 
 
 @app.command("notice")
-def notice(ctx: typer.Context, promise_id: IdArg) -> None:
+def notice(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    send: Annotated[
+        bool,
+        typer.Option(
+            "--send",
+            help="Send it to the customer in their language, by email or text message as they agreed "
+            "(pk customer add NAME --consent email); never the same notice twice.",
+        ),
+    ] = False,
+) -> None:
     """Draft the honest message to the customer for a late, changed, deviated or at-risk promise.
 
     What was promised, what happened, the new date or the remedy, plainly. For a promise a supplier puts
     at risk, the early warning: what the supplier now says and the date the shop can keep (the new ETA
     plus [supply] margin), before the customer finds out. The draft is printed to paste or send, and the
-    history records that a notice was drafted (an at-risk promise then leaves pk check).
+    history records that a notice was drafted (an at-risk promise then leaves pk check). It is written in
+    the customer's language (pk customer add NAME --language de). With --send it goes to the customer
+    instead, by email or text message as they agreed, and the history records notice_sent.
 
     Example: pk notice 12 | mail -s "Your boots" anna@example.com
+
+    Example: pk notice 12 --send
     """
-    from promisekeeper import rules, store, words
-    from promisekeeper.errors import BadInput
+    from promisekeeper import store
+    from promisekeeper.cli.messages import notice_letter, send_notice
 
     st = state(ctx)
+    if send:
+        send_notice(st, promise_id)
+        return
     with st.session() as session:
-        view = store.view(session, promise_id, st.clock, detail=True)
-        if view.kind == Kind.followup and view.parent_id is not None:
-            raise BadInput(words.followup_has_no_notice(view))
-        if not rules.worth_a_notice(view) and not view.at_risk:
-            raise BadInput(words.nothing_to_notice(view))
-        new_due = store.proposed_due(view, st.clock)
-        text = words.notice_text(
-            view,
-            shop=st.settings.shop_name,
-            tz=st.settings.tz,
-            now=st.clock.now,
-            remedy=store.latest_remedy(session, promise_id=promise_id),
-            new_date=new_due,
-        )
+        letter, view, new_due = notice_letter(st, session, promise_id)
         store.record_notice(session, clock=st.clock, promise_id=promise_id, risk=view.risk, new_due=new_due)
-    st.console.file.write(text)
+    st.console.file.write(letter.text)
