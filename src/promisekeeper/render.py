@@ -37,14 +37,17 @@ from promisekeeper.views import (
     CUSTOMER_FIELDS,
     FIGURE_FIELDS,
     PROMISE_FIELDS,
+    SUPPLY_FIELDS,
     CustomerView,
     DueReport,
     Figures,
     Format,
     Kind,
     PromiseView,
+    Receipt,
     StatsReport,
     Status,
+    SupplyOrderView,
 )
 from promisekeeper.when import Due, end_of_day
 
@@ -817,6 +820,18 @@ class TableRenderer:
         row("Due", words.describe_due(p.due, tz, now=now))
         if p.original_due:
             row("Originally due", words.describe_due(p.original_due, tz, now=now))
+        if p.handover:
+            row("Handover", str(p.handover))
+        if p.ready_at:
+            row("Ready", words.describe_moment(p.ready_at, tz), STYLE["ready"])
+        if p.deposit:
+            row("Deposit", format_money(p.deposit))
+        if p.balance is not None:
+            row("Balance", format_money(p.balance))
+        if p.orders:
+            row("Waits for", ", ".join(words.order_ref(o) for o in p.orders))
+        if p.risk:
+            row("At risk", words.risk_text(p.risk, tz), STYLE["at_risk"])
         if p.outcome.deviations or p.outcome.fulfilled_at:
             row("Verdict", words.verdict(p))
         elif p.status == Status.overdue:
@@ -1002,6 +1017,173 @@ def plain_grids(grids: Sequence[Grid]) -> str:
             out.append("".join(_plain(piece) for piece, _ in _trimmed(line)))
         out.append("")
     return "\n".join(out) + "\n"
+
+
+# --- supply orders (pk supplier …) --------------------------------------------------------------------
+
+
+def supply_dict(
+    o: SupplyOrderView, tz: ZoneInfo, *, detail: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """A supply order in the reference's JSON shape (``SUPPLY_FIELDS``; ``id`` is ``S3``); ``detail``
+    adds its ``history`` like a promise's."""
+    out: dict[str, Any] = {
+        "id": words.order_ref(o.id),
+        "supplier": o.supplier,
+        "what": o.what,
+        "quantity": o.quantity,
+        "eta": iso(o.eta.moment, tz) if o.eta else None,
+        "ref": o.ref,
+        "created": iso(o.created, tz),
+        "state": o.state,
+        "received_quantity": o.received_quantity,
+        "received_at": iso(o.received_at, tz),
+        "overdue": o.overdue,
+        "promises": list(o.promises),
+    }
+    if detail:
+        shown = now or o.created
+        out["history"] = [
+            {"at": iso(e.at, tz), "event": e.kind, "detail": words.event_text(e, tz, shown), "data": e.data}
+            for e in o.history
+        ]
+    return out
+
+
+def _reached(p: PromiseView, r: Receipt, tz: ZoneInfo) -> dict[str, Any]:
+    contact = r.contacts.get(p.id)
+    return {
+        **promise_dict(p, tz),
+        "email": contact.email if contact else None,
+        "phone": contact.phone if contact else None,
+    }
+
+
+class SupplyPrinter:
+    """Prints what the supplier commands return, in the run's ``--format``."""
+
+    def __init__(self, fmt: Format, console: Console, tz: ZoneInfo, now: datetime) -> None:
+        self.fmt, self.console, self.tz, self.now = fmt, console, tz, now
+
+    def _json(self, data: Any) -> None:
+        JsonRenderer(self.console, self.tz, self.now)._write(data)
+
+    def _csv(self, rows: Sequence[dict[str, Any]], fields: Sequence[str]) -> None:
+        CsvRenderer(self.console, self.tz, self.now)._write(rows, fields)
+
+    def _table(self, *parts: Grid | list[Line]) -> None:
+        TableRenderer(self.console, self.tz, self.now)._print(*parts)
+
+    def _line(self, text: str, style: str = "") -> None:
+        self.console.print(Text(visible(text), style=style))
+
+    def orders(self, orders: Sequence[SupplyOrderView], *, empty: str) -> None:
+        """``supplier list``: one row per order."""
+        if self.fmt == Format.json:
+            self._json([supply_dict(o, self.tz) for o in orders])
+        elif self.fmt == Format.csv:
+            self._csv([supply_dict(o, self.tz) for o in orders], SUPPLY_FIELDS)
+        elif not orders:
+            self.console.print(empty)
+        else:
+            grid = Grid(
+                (
+                    Column("Order"),
+                    Column("Supplier", free=True),
+                    Column("What", free=True),
+                    Column("Arrived", right=True),
+                    Column("ETA"),
+                    Column("State"),
+                    Column("For", free=True),
+                    Column("Ref", free=True),
+                )
+            )
+            for o in orders:
+                grid.add(
+                    words.order_ref(o.id),
+                    o.supplier,
+                    o.what,
+                    f"{o.received_quantity}/{o.quantity}",
+                    words.due_cell(o.eta, self.tz, self.now) if o.eta else "no date",
+                    "overdue" if o.overdue else o.state,
+                    ", ".join(f"#{i}" for i in o.promises),
+                    o.ref,
+                    style=STYLE["overdue"] if o.overdue else STYLE["kept"] if o.state == "received" else "",
+                )
+            self._table(grid)
+
+    def order(self, confirmation: str, o: SupplyOrderView, at_risk: Sequence[PromiseView] = ()) -> None:
+        """``supplier order`` and ``supplier eta``: a confirmation line (and the promises now at risk),
+        or the order as JSON (with ``at_risk``) or a CSV row."""
+        if self.fmt == Format.json:
+            self._json(
+                {
+                    **supply_dict(o, self.tz, detail=True, now=self.now),
+                    "at_risk": [promise_dict(p, self.tz) for p in at_risk],
+                }
+            )
+        elif self.fmt == Format.csv:
+            self._csv([supply_dict(o, self.tz)], SUPPLY_FIELDS)
+        else:
+            self._line(confirmation)
+            if at_risk:
+                self._table(risk_table(at_risk, self.tz, self.now, words.at_risk_title(len(at_risk))))
+
+    def receipt(self, r: Receipt) -> None:
+        """``supplier receive``: who to tell (promise, customer, email, phone) and who still waits."""
+        if self.fmt == Format.json:
+            self._json(
+                {
+                    "order": supply_dict(r.order, self.tz),
+                    "received": r.quantity,
+                    "ready": [_reached(p, r, self.tz) for p in r.ready],
+                    "waiting": [_reached(p, r, self.tz) for p in r.waiting],
+                }
+            )
+            return
+        if self.fmt == Format.csv:
+            rows = [{**_reached(p, r, self.tz), "ready": True} for p in r.ready]
+            rows += [{**_reached(p, r, self.tz), "ready": False} for p in r.waiting]
+            self._csv(
+                rows, ("id", "customer", "email", "phone", "what", "quantity", "due", "ready", "balance")
+            )
+            return
+        self._line(words.received_text(r))
+        grids = [
+            self._reach(r.ready, r, words.ready_title(len(r.ready)), STYLE["ready"]),
+            self._reach(r.waiting, r, words.waiting_title(len(r.waiting)), ""),
+        ]
+        self._table(*(g for g in grids if g.rows))
+
+    def _reach(self, promises: Sequence[PromiseView], r: Receipt, title: str, style: str) -> Grid:
+        from promisekeeper.rules import balance
+
+        grid = Grid(
+            (
+                Column("#", right=True),
+                Column("Customer", free=True),
+                Column("Email", free=True),
+                Column("Phone"),
+                Column("What", free=True),
+                Column("Due"),
+                Column("To pay", right=True),
+            ),
+            title,
+        )
+        for p in promises:
+            contact = r.contacts.get(p.id)
+            owed = balance(p.price, p.deposit, p.outcome.charged)
+            grid.add(
+                str(p.id),
+                p.customer,
+                contact.email if contact else None,
+                contact.phone if contact else None,
+                words.what_cell(p),
+                words.due_cell(p.due, self.tz, self.now),
+                format_money(owed) if owed is not None else None,
+                style=style,
+            )
+        return grid
 
 
 __all__ = ["Kind", "Renderer", "renderer"]

@@ -28,9 +28,11 @@ from promisekeeper.views import (
     Kind,
     Outcome,
     PromiseView,
+    Receipt,
     Risk,
     RiskKind,
     Status,
+    SupplyOrderView,
 )
 from promisekeeper.when import Due
 
@@ -216,6 +218,12 @@ def confirmation(verb: str, p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
         return f"Fixed #{p.id}: {promise_terms(p, tz, now)} ({when_words(p, now)})"
     if verb == "void":
         return f"Voided the delivery; #{p.id} is now {when_words(p, now)}: {promise_terms(p, tz, now)}"
+    if verb == "ready":
+        return ready_line(p, tz, now)
+    if verb == "deposit":
+        return deposit_line(p)
+    if verb == "link":
+        return linked_line(p, tz, now)
     return f"#{p.id}: {promise_terms(p, tz, now)} [{p.status}]"
 
 
@@ -342,7 +350,21 @@ def event_text(event: EventView, tz: ZoneInfo, now: datetime, *, customer: str |
         return sent_text(d)
     if kind == EventKind.consent:
         return f"consent to messages: {d.get('old')} → {d.get('new')}"
+    if kind in _SUPPLY_KINDS:
+        return supply_event_text(kind, d, tz, now)
     return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind
+
+
+_SUPPLY_KINDS = frozenset(
+    (
+        EventKind.ordered,
+        EventKind.linked,
+        EventKind.eta_changed,
+        EventKind.received,
+        EventKind.ready,
+        EventKind.deposit,
+    )
+)
 
 
 # --- reports -----------------------------------------------------------------------------------------
@@ -533,6 +555,12 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.customer_added: "added a customer",
     EventKind.customer_updated: "changed a customer's details",
     EventKind.contact: "contact logged",
+    EventKind.ordered: "supply order placed",
+    EventKind.linked: "linked to a supply order:",
+    EventKind.eta_changed: "supplier's date moved for",
+    EventKind.received: "goods received",
+    EventKind.ready: "ready for pickup:",
+    EventKind.deposit: "deposit on",
     EventKind.notice_sent: "notice sent for",
     EventKind.message_sent: "message sent for",
     EventKind.consent: "changed a customer's consent",
@@ -1290,3 +1318,112 @@ NOTHING_TO_CHECK = (
     "Nothing to put right: no deviated or overdue promise without a remedy, and no promise at risk "
     "whose customer has not been warned."
 )
+
+
+# --- supply orders, pickup and deposits: confirmations and history ----------------------------------
+
+
+def _eta(eta: Due | None, tz: ZoneInfo, now: datetime) -> str:
+    return f"expected {describe_due(eta, tz, now=now)}" if eta is not None else "no delivery date yet"
+
+
+def order_text(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
+    """``S3: 2× Hiking boots from Alpine, expected Thu 26 Nov (end of day), ref PO-7``."""
+    ref = f", ref {o.ref}" if o.ref else ""
+    return f"{order_ref(o.id)}: {item(o.what, o.quantity)} from {o.supplier}, {_eta(o.eta, tz, now)}{ref}"
+
+
+def _for(ids: Sequence[int]) -> str:
+    return f"; for {_ids(ids)}" if ids else ""
+
+
+def order_placed(o: SupplyOrderView, tz: ZoneInfo, now: datetime) -> str:
+    return f"Ordered {order_text(o, tz, now)}{_for(o.promises)}"
+
+
+def eta_moved(o: SupplyOrderView, at_risk: int, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``supplier eta``: the new date, and how many waiting promises it puts at risk."""
+    risk = f"; {plural(at_risk, 'promise')} now at risk" if at_risk else ""
+    safe = "; no promise waiting for it is at risk" if o.promises and not at_risk else ""
+    return f"{order_ref(o.id)} from {o.supplier} is now {_eta(o.eta, tz, now)}{risk}{safe}"
+
+
+def received_text(r: Receipt) -> str:
+    """``Received 2 of S3 (Hiking boots from Alpine): 4 of 5 have arrived; 1 promise ready for pickup.``"""
+    o = r.order
+    arrived = (
+        "all have arrived" if o.state == "received" else f"{o.received_quantity} of {o.quantity} have arrived"
+    )
+    if r.ready:
+        who = f"{plural(len(r.ready), 'customer')} to tell"
+    elif r.waiting:
+        who = "no promise is ready yet"
+    else:
+        who = "no promise waits for it"
+    return f"Received {r.quantity} of {order_ref(o.id)} ({o.what} from {o.supplier}): {arrived}; {who}."
+
+
+def orders_empty(open_only: bool) -> str:
+    return (
+        "No supply order is awaited." if open_only else "No supply orders yet; pk supplier order records one."
+    )
+
+
+def waiting_title(count: int) -> str:
+    return f"Still waiting: {count}"
+
+
+def ready_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``pk ready``: whose goods are ready, and the verdict it earns."""
+    owed = f"; to pay {format_money(p.balance)}" if p.balance is not None else ""
+    late = p.outcome.late_by_seconds
+    verdict = f"late by {describe_span(late)}" if late else "on time"
+    who = f" for {p.customer}" if p.customer else ""
+    return f"Ready #{p.id}: {item(p.what, p.quantity)}{who} waits for pickup ({verdict}){owed}"
+
+
+def deposit_line(p: PromiseView) -> str:
+    """The confirmation of ``pk deposit``: the deposit in all, and what the customer still owes."""
+    taken = format_money(p.deposit) if p.deposit is not None else "none"
+    owed = f"; balance {format_money(p.balance)} of {format_money(p.price)}" if p.balance and p.price else ""
+    return f"Deposit on #{p.id}: {taken} in all{owed}"
+
+
+def linked_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:
+    """The confirmation of ``promise link``: the orders the promise now waits for, and its risk if any."""
+    orders = ", ".join(order_ref(o) for o in p.orders)
+    risk = f"; at risk: {risk_text(p.risk, tz)}" if p.risk is not None else ""
+    return f"Linked #{p.id} ({promise_terms(p, tz, now)}): waits for {orders}{risk}"
+
+
+def supply_event_text(kind: str, d: Mapping[str, Any], tz: ZoneInfo, now: datetime) -> str:
+    """The history sentence of an event of the supply orders, pickup and deposits."""
+    order = order_ref(int(d["order"])) if d.get("order") else "the supply order"
+    if kind == EventKind.ordered:
+        eta = Due(moment_of(d["eta"]), bool(d.get("date_only"))) if d.get("eta") else None
+        ref = f", ref {d['ref']}" if d.get("ref") else ""
+        what = item(str(d.get("what")), int(d.get("quantity") or 1))
+        waiting = _for(d.get("promises") or ())
+        return f"{order} ordered: {what} from {d.get('supplier')}, {_eta(eta, tz, now)}{ref}{waiting}"
+    if kind == EventKind.linked:
+        return f"#{d['promise']} waits for {order}" if d.get("promise") else f"waits for {order}"
+    if kind == EventKind.eta_changed:
+        old = Due(moment_of(d["old"]), bool(d.get("old_date_only"))) if d.get("old") else None
+        new = Due(moment_of(d["new"]), bool(d.get("date_only")))
+        was = f", was {describe_due(old, tz, now=now)}" if old is not None else ", had no date"
+        why = f"; reason: {d['reason']}" if d.get("reason") else ""
+        return f"{order} now expected {describe_due(new, tz, now=now)}{was}{why}"
+    if kind == EventKind.received:
+        arrived = f" ({d['received']} of {d['of']} arrived)" if d.get("of") else ""
+        return f"{order}: {d.get('quantity')} received{arrived}"
+    if kind == EventKind.ready:
+        at = f" since {describe_moment(moment_of(d['at']), tz)}" if d.get("at") else ""
+        came = f" ({order} arrived)" if d.get("order") else ""
+        return f"ready for pickup{at}{came}"
+    if kind == EventKind.deposit:
+        amount = money_of(d.get("amount_minor"), d.get("currency"))
+        total = money_of((d.get("before_minor") or 0) + int(d.get("amount_minor") or 0), d.get("currency"))
+        shown = format_money(amount) if amount is not None else "?"
+        more = f", {format_money(total)} in all" if d.get("before_minor") and total is not None else ""
+        return f"deposit of {shown} taken{more}"
+    return ", ".join(f"{key}: {value}" for key, value in d.items()) or kind

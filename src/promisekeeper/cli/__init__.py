@@ -157,4 +157,5 @@ from promisekeeper.cli import (  # noqa: E402, F401
     notify,
     promises,
     reports,
+    supply,
 )

@@ -8,7 +8,7 @@ import typer
 
 from promisekeeper.cli import app
 from promisekeeper.cli.common import FormatOpt, JsonOpt, State, state
-from promisekeeper.views import Format, Kind, Status
+from promisekeeper.views import Format, Handover, Kind, Status
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -50,6 +50,24 @@ IdArg = Annotated[
         help="The promise's number, as shown by pk promise list.",
         show_default=False,
         parser=promise_number,
+    ),
+]
+
+
+def order_number(text: str) -> int:
+    """An ORDER argument: ``S3``, ``s3`` or ``3`` (``words.parse_order_id``)."""
+    from promisekeeper.words import parse_order_id
+
+    return parse_order_id(text)
+
+
+OrderArg = Annotated[
+    int,
+    typer.Argument(
+        metavar="ORDER",
+        help="The supply order, as shown by pk supplier list: S3 (or 3).",
+        show_default=False,
+        parser=order_number,
     ),
 ]
 
@@ -114,6 +132,18 @@ def add(
     staff: Annotated[str | None, typer.Option("--staff", "-s", help="Who made the promise.")] = None,
     note: Annotated[str | None, typer.Option("--note", "-n", help="Anything worth remembering.")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", "-t", help="A tag; repeat for more.")] = None,
+    deposit: Annotated[
+        str | None,
+        typer.Option("--deposit", help="A deposit taken now, in the price's currency. " + PRICE_HELP),
+    ] = None,
+    handover: Annotated[
+        Handover | None,
+        typer.Option(
+            "--handover",
+            help="How the goods reach the customer: pickup (on time when ready by the due, pk ready) or "
+            "delivery (default: the config's [shop] handover, pickup).",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.table,
     as_json: JsonOpt = False,
 ) -> None:
@@ -122,6 +152,8 @@ def add(
     Example: pk promise add "Hiking boots" -c "Anna Smith" -q 2 -p 240 -d tue -s Jo
 
     Example: pk promise add "Call back about the repair" --kind callback -c Ben -d "today 16:00"
+
+    Example: pk promise add "Trail shoes" -c Ben -p 180 --deposit 50 -d "next fri"
 
     Example: pk promise add    (on a terminal: asks for what, customer, price and due)
     """
@@ -151,6 +183,8 @@ def add(
             staff=staff,
             note=note,
             tags=tag or [],
+            deposit=_money(st, deposit, currency),
+            handover=handover or (Handover(st.settings.handover) if kind == Kind.delivery else None),
         )
         view = store.view(session, pid, st.clock)
     _warn_if_past(st, view)
@@ -383,6 +417,27 @@ def amend(
     if due is not None:
         _warn_if_past(st, view)
     _show(st, fmt, as_json, "amend", view)
+
+
+@promise_app.command("link")
+def link(
+    ctx: typer.Context,
+    promise_id: IdArg,
+    order: OrderArg,
+    fmt: FormatOpt = Format.table,
+    as_json: JsonOpt = False,
+) -> None:
+    """Note that a promise waits for a supply order: its ETA now tells whether the promise is at risk,
+    and its receipt makes the promise ready.
+
+    Example: pk promise link 12 S3
+    """
+    from promisekeeper import store
+
+    st = state(ctx)
+    with st.session() as session:
+        view = store.link(session, clock=st.clock, promise_id=promise_id, order_id=order)
+    _show(st, fmt, as_json, "link", view)
 
 
 @promise_app.command("cancel")
