@@ -17,6 +17,7 @@ import pytest
 from typer.testing import Result
 
 from tests import test_apprise
+from tests.cli import test_installed as installed
 from tests.cli import test_notify
 from tests.cli.conftest import Pk, PkJson
 from tests.cli.test_notify import Server
@@ -464,3 +465,37 @@ def test_a_shop_language_without_a_catalog_mails_in_english_and_says_so(
     assert result.exit_code == 0, result.stderr
     assert "There is no catalog for the language fr" in result.stderr
     assert smtp.received[0].message["Subject"] == f"{SHOP}: 1 overdue, 0 due today"
+
+
+# --- the installed pk, as cron runs it -----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not installed.PK.exists(), reason="the pk console script is not installed here")
+def test_the_installed_pk_sends_once_and_says_why_not(tmp_path: Path, smtp: Server) -> None:
+    configure(tmp_path, smtp.port)
+    config = {"PK_CONFIG": str(tmp_path / "config.toml")}
+    installed.run(tmp_path, "customer", "add", "Ben", "--email", "ben@example.com", **config)
+    installed.run(tmp_path, "promise", "add", "Tent", "-c", "Ben", "-d", "2026-11-20", **config)
+    refused = installed.run(tmp_path, "notice", "1", "--send", **config)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("pk: Ben has not agreed to messages (consent none)")
+    assert refused.stderr.count("\n") == 1
+    installed.run(tmp_path, "customer", "add", "Ben", "--consent", "email", **config)
+    sent = installed.run(tmp_path, "notice", "1", "--send", **config)
+    assert (sent.returncode, sent.stdout) == (
+        0,
+        "Sent the notice for #1 to Ben <ben@example.com> by email (en).\n",
+    )
+    again = installed.run(tmp_path, "notice", "1", "--send", **config)
+    assert again.returncode == 0
+    assert again.stdout.startswith("Not sent again:")
+    assert len(smtp.received) == 1
+    configure(tmp_path, dead_port())
+    quiet = installed.run(tmp_path, "followup", "send", **config)
+    assert (quiet.returncode, quiet.stdout) == (0, "No follow-up to send today.\n")
+    installed.run(tmp_path, "deliver", "1", **config)
+    failed = installed.run(tmp_path, "followup", "send", **config, PK_NOW="2026-11-24T08:00:00+01:00")
+    assert failed.returncode == 5
+    assert failed.stderr.startswith("pk: Could not mail the follow-up check-in for #2 to Ben via 127.0.0.1:")
+    assert failed.stderr.count("\n") == 1
