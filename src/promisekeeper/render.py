@@ -42,6 +42,7 @@ from promisekeeper.views import (
     DueReport,
     Figures,
     Format,
+    Handover,
     Kind,
     PromiseView,
     Receipt,
@@ -1149,8 +1150,11 @@ class SupplyPrinter:
             )
             return
         self._line(words.received_text(r))
+        pickups = [p for p in r.ready if p.handover != Handover.delivery]
+        deliveries = [p for p in r.ready if p.handover == Handover.delivery]
         grids = [
-            self._reach(r.ready, r, words.ready_title(len(r.ready)), STYLE["ready"]),
+            self._reach(pickups, r, words.ready_title(len(pickups)), STYLE["ready"]),
+            self._reach(deliveries, r, words.to_deliver_title(len(deliveries)), STYLE["ready"]),
             self._reach(r.waiting, r, words.waiting_title(len(r.waiting)), ""),
         ]
         self._table(*(g for g in grids if g.rows))

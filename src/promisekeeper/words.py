@@ -557,7 +557,7 @@ _CHANGE_WORDS: dict[str, str] = {
     EventKind.contact: "contact logged",
     EventKind.ordered: "supply order placed",
     EventKind.linked: "linked to a supply order:",
-    EventKind.eta_changed: "supplier's date moved for",
+    EventKind.eta_changed: "ETA changed",
     EventKind.received: "goods received",
     EventKind.ready: "ready for pickup:",
     EventKind.deposit: "deposit on",
@@ -1371,6 +1371,11 @@ def orders_empty(open_only: bool) -> str:
 
 def waiting_title(count: int) -> str:
     return f"Still waiting: {count}"
+
+
+def to_deliver_title(count: int) -> str:
+    """The promises a receipt served that the shop hands over by delivery (not picked up)."""
+    return f"Ready to deliver: {count}"
 
 
 def ready_line(p: PromiseView, tz: ZoneInfo, now: datetime) -> str:

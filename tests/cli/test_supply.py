@@ -361,17 +361,23 @@ def test_receive_tell_tells_those_who_agreed_and_names_the_others(
     ok(pk, "customer", "add", "Anna Smith", "--email", "anna@example.com", "--consent", "email")
     ok(pk, "promise", "add", "Hiking boots", "-c", "Anna Smith", "-p", "240", "-d", "thu")
     ok(pk, "promise", "add", "Hiking boots", "-c", "Ben", "-d", "wed")
-    ok(pk, "supplier", "order", "Boots", "--supplier", "Alpine", "-q", "2", "--for", "1", "--for", "2")
+    ok(pk, "customer", "add", "Cara Diaz", "--email", "cara@example.com", "--consent", "email")
+    ok(pk, "promise", "add", "Hiking boots", "-c", "Cara Diaz", "-d", "fri", "--handover", "delivery")
+    ok(pk, "supplier", "order", "Boots", "--supplier", "Alpine", "-q", "3", "--for", "1", "--for", "2")
+    ok(pk, "promise", "link", "3", "S1")
     result = pk("supplier", "receive", "S1", "--tell")
     assert result.exit_code == 0, result.stderr
-    assert "2 customers to tell" in result.stdout
+    assert "3 customers to tell" in result.stdout
+    assert "Ready for pickup: 2" in result.stdout
+    assert "Ready to deliver: 1" in result.stdout  # Cara's boots are brought to her: no pickup message
     assert "Sent the ready message for #1 to Anna Smith <anna@example.com> by email (en)." in result.stdout
     assert "Not sent:" in result.stderr
     assert "Ben" in result.stderr
     [got] = smtp.received
     assert got.message["To"] == "Anna Smith <anna@example.com>"
-    for pid in ("1", "2"):
+    for pid in ("1", "2", "3"):
         assert pkj("promise", "show", pid)["ready_at"] == "2026-11-22T10:00:00+01:00"
+    assert pkj("promise", "show", "3")["at_risk"] is False
     told = [e["event"] for e in pkj("promise", "show", "1")["history"]]
     assert told[-2:] == ["ready", "message_sent"]
 

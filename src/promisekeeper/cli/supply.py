@@ -19,7 +19,7 @@ from promisekeeper.cli.promises import (
     _show,
     promise_number,
 )
-from promisekeeper.views import Format
+from promisekeeper.views import Format, Handover
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -189,8 +189,10 @@ def receive(
     st = state(ctx)
     with st.session() as session:
         receipt = store.receive(session, clock=st.clock, order_id=order_id, quantity=qty)
-        # A customer who cannot be told (no consent, no address) is named on stderr; the others are told.
-        outbox = _tell(st, session, receipt.ready, strict=False) if tell else None
+        # Pickups only (the shop delivers the others); a customer who cannot be told (no consent, no
+        # address) is named on stderr, the others are told.
+        pickups = [p for p in receipt.ready if p.handover == Handover.pickup]
+        outbox = _tell(st, session, pickups, strict=False) if tell else None
     _printer(st, fmt, as_json).receipt(receipt)
     if outbox is not None:
         outbox.send()
