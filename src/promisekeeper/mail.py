@@ -597,8 +597,9 @@ def tls_context(route: Route) -> ssl.SSLContext:
 # --- sending ---------------------------------------------------------------------------------------------
 
 
-def send(message: EmailMessage, who: Envelope, route: Route) -> None:
-    """Hand the message to the server, all recipients or none; any failure is one ``MailError`` sentence.
+def send(message: EmailMessage, who: Envelope, route: Route, *, what: str = "the report") -> None:
+    """Hand the message to the server, all recipients or none; any failure is one ``MailError`` sentence
+    (``Could not mail <what> via host:port: …``).
 
     Every recipient is checked (RCPT) before the message is sent (DATA): when the server refuses one,
     the transaction is reset and nobody gets the mail, so a failed run can simply be repeated.
@@ -614,7 +615,7 @@ def send(message: EmailMessage, who: Envelope, route: Route) -> None:
     if who.sender is None:
         raise BadInput(NO_SENDER)
     context = tls_context(route) if route.security != "none" else None
-    fail = f"Could not mail the report via {route.server}"
+    fail = f"Could not mail {what} via {route.server}"
     try:
         client: smtplib.SMTP
         if route.security == "ssl":

@@ -449,11 +449,7 @@ def send(out: Outgoing, route: Route | None) -> None:
     assert out.who is not None
     if route is None:
         raise BadInput("No mail server: set host in the [smtp] section of the config.")
-    try:
-        mail.send(out.mail, out.who, route)
-    except MailError as exc:
-        said = str(exc).replace("Could not mail the report", f"Could not mail {out.letter.name} to {who}", 1)
-        raise MailError(said) from exc
+    mail.send(out.mail, out.who, route, what=f"{out.letter.name} to {who}")
 
 
 def as_text(out: Outgoing) -> str:
