@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from promisekeeper import words
+from promisekeeper.errors import BadInput, NotFound
 from promisekeeper.money import Money
 from promisekeeper.rules import balance, deviation_data, deviation_from_data, outcome_data
 from promisekeeper.views import (
@@ -20,9 +22,11 @@ from promisekeeper.views import (
     Kind,
     Outcome,
     PromiseView,
+    Receipt,
     Risk,
     RiskKind,
     Status,
+    SupplyOrderView,
 )
 from promisekeeper.when import Due
 
@@ -294,3 +298,177 @@ def test_the_report_names_its_at_risk_and_ready_sections() -> None:
     news = words.report_intro(NOW, BERLIN, only_new=True, since=NOW, soon=True, risk=True)
     assert news.endswith(", and the promises at risk or due soon that were not yet reported.")
     assert (words.at_risk_title(2), words.ready_title(1)) == ("At risk: 2", "Ready for pickup: 1")
+
+
+# --- supply orders, pickup and deposits: history lines and confirmations (issue 14) ------------------
+
+WED_25 = "2026-11-25T22:59:59.999999+00:00"
+
+
+@pytest.mark.parametrize(
+    ("kind", "data", "sentence"),
+    [
+        (
+            EventKind.ordered,
+            {
+                "order": 3,
+                "supplier": "Meindl",
+                "what": "Hiking boots",
+                "quantity": 2,
+                "eta": WED_25,
+                "date_only": True,
+                "ref": "PO-7",
+                "promises": [12, 13],
+            },
+            "S3 ordered: 2 × Hiking boots from Meindl, expected Wed 25 Nov (end of day), ref PO-7; "
+            "for #12, #13",
+        ),
+        (
+            EventKind.ordered,
+            {
+                "order": 4,
+                "supplier": "Lacy",
+                "what": "Laces",
+                "quantity": 1,
+                "eta": None,
+                "date_only": False,
+                "ref": None,
+                "promises": [],
+            },
+            "S4 ordered: Laces from Lacy, no delivery date yet",
+        ),
+        (EventKind.linked, {"order": 3, "promise": 12}, "#12 waits for S3"),
+        (
+            EventKind.eta_changed,
+            {
+                "order": 3,
+                "old": WED_25,
+                "old_date_only": True,
+                "new": MON_30,
+                "date_only": True,
+                "reason": "factory delay",
+            },
+            "S3 now expected Mon 30 Nov (end of day), was Wed 25 Nov (end of day); reason: factory delay",
+        ),
+        (
+            EventKind.eta_changed,
+            {
+                "order": 3,
+                "old": None,
+                "old_date_only": False,
+                "new": "2026-11-30T09:00:00+00:00",
+                "date_only": False,
+                "reason": None,
+            },
+            "S3 now expected Mon 30 Nov 10:00, had no date",
+        ),
+        (
+            EventKind.received,
+            {"order": 3, "quantity": 1, "received": 1, "of": 2},
+            "S3: 1 received (1 of 2 arrived)",
+        ),
+        (
+            EventKind.ready,
+            {"at": "2026-11-24T16:00:00+00:00", "before": None, "order": 3},
+            "ready for pickup since Tue 24 Nov 2026 17:00 (S3 arrived)",
+        ),
+        (
+            EventKind.ready,
+            {"at": "2026-11-24T16:00:00+00:00", "before": None},
+            "ready for pickup since Tue 24 Nov 2026 17:00",
+        ),
+        (
+            EventKind.deposit,
+            {"amount_minor": 5000, "currency": "EUR", "before_minor": None},
+            "deposit of €50.00 taken",
+        ),
+        (
+            EventKind.deposit,
+            {"amount_minor": 4000, "currency": "EUR", "before_minor": 5000},
+            "deposit of €40.00 taken, €90.00 in all",
+        ),
+    ],
+)
+def test_each_supply_event_is_said_from_its_fields(
+    kind: EventKind, data: dict[str, Any], sentence: str
+) -> None:
+    assert said(kind, **data) == sentence
+
+
+def _order(**kw: Any) -> SupplyOrderView:
+    fields: dict[str, Any] = {
+        "id": 3,
+        "supplier": "Meindl",
+        "what": "Hiking boots",
+        "quantity": 2,
+        "eta": Due(_eod(25), True),
+        "ref": "PO-7",
+        "created": NOW,
+        "state": "open",
+        "received_quantity": 0,
+        "received_at": None,
+        "promises": (12, 13),
+    }
+    return SupplyOrderView(**{**fields, **kw})
+
+
+def test_the_supply_confirmations() -> None:
+    assert words.order_placed(_order(), BERLIN, NOW) == (
+        "Ordered S3: 2 × Hiking boots from Meindl, expected Wed 25 Nov (end of day), ref PO-7; for #12, #13"
+    )
+    assert words.order_placed(_order(eta=None, ref=None, promises=()), BERLIN, NOW) == (
+        "Ordered S3: 2 × Hiking boots from Meindl, no delivery date yet"
+    )
+    moved = _order(eta=Due(_eod(30), True))
+    assert words.eta_moved(moved, 1, BERLIN, NOW) == (
+        "S3 from Meindl is now expected Mon 30 Nov (end of day); 1 promise now at risk"
+    )
+    assert words.eta_moved(moved, 0, BERLIN, NOW) == (
+        "S3 from Meindl is now expected Mon 30 Nov (end of day); no promise waiting for it is at risk"
+    )
+    anna = _at_risk(RiskKind.eta_late, _eod(30), deposit=Money.from_minor(5000, "EUR"))
+    part = Receipt(order=_order(received_quantity=1), quantity=1, ready=(anna,), waiting=(anna,))
+    assert words.received_text(part) == (
+        "Received 1 of S3 (Hiking boots from Meindl): 1 of 2 have arrived; 1 customer to tell."
+    )
+    assert words.received_text(Receipt(order=_order(state="received"), quantity=2, waiting=(anna,))) == (
+        "Received 2 of S3 (Hiking boots from Meindl): all have arrived; no promise is ready yet."
+    )
+    assert words.received_text(Receipt(order=_order(state="received", promises=()), quantity=2)).endswith(
+        "all have arrived; no promise waits for it."
+    )
+    assert words.deposit_line(anna) == "Deposit on #12: €50.00 in all; balance €190.00 of €240.00"
+    assert words.confirmation("deposit", anna, BERLIN, NOW) == words.deposit_line(anna)
+    assert words.confirmation("link", anna, BERLIN, NOW) == (
+        "Linked #12 (Hiking boots to Anna Smith for €240.00, due Fri 27 Nov (end of day)): waits for S3; "
+        "at risk: S3 from Meindl now arrives Mon 30 Nov 2026, too late for the due Fri 27 Nov 2026."
+    )
+
+
+def test_ready_says_the_verdict_it_earns() -> None:
+    on_time = _at_risk(RiskKind.eta_late, None, deposit=Money.from_minor(5000, "EUR"))
+    assert words.confirmation("ready", on_time, BERLIN, NOW) == (
+        "Ready #12: Hiking boots for Anna Smith waits for pickup (on time); to pay €190.00"
+    )
+    late = replace(on_time, outcome=Outcome(Status.open, (), 0, None, None, 5 * 3600), balance=None)
+    assert (
+        words.ready_line(late, BERLIN, NOW)
+        == "Ready #12: Hiking boots for Anna Smith waits for pickup (late by 5 hours)"
+    )
+
+
+@pytest.mark.parametrize(("text", "order"), [("S3", 3), ("s3", 3), ("3", 3), (" S12 ", 12), ("S007", 7)])
+def test_an_order_is_typed_with_or_without_its_s(text: str, order: int) -> None:
+    assert words.parse_order_id(text) == order
+    assert words.order_ref(order) == f"S{order}"
+
+
+@pytest.mark.parametrize("text", ["S", "x", "S0", "0", "-1", "S-1", "S 3", "SS3", "S3a", "S１", "#3", ""])
+def test_anything_else_is_one_sentence_naming_it(text: str) -> None:
+    with pytest.raises(BadInput, match=r"^ORDER must be a supply order such as S3, not '.*'\.$"):
+        words.parse_order_id(text)
+
+
+def test_a_number_beyond_any_row_is_no_order() -> None:
+    with pytest.raises(NotFound, match="There is no supply order S9999999999999999999"):
+        words.parse_order_id("S9999999999999999999")
