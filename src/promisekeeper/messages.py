@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from promisekeeper import lang, words
 from promisekeeper.errors import BadInput, MailError
 from promisekeeper.mail import Envelope, one_line, parse_address, shown
+from promisekeeper.rules import moment_data
 from promisekeeper.text import visible
 from promisekeeper.views import Consent
 
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from promisekeeper.views import PromiseView
     from promisekeeper.when import Due
 
-MESSAGES = ("notice", "ready", "followup")
 NAMES = {"notice": "notice", "ready": "ready message", "followup": "follow-up check-in"}
 """How the shop's own lines name each message (``Sent the ready message for #12 …``)."""
 
@@ -115,16 +115,16 @@ def notice_key(p: PromiseView, remedy: tuple[str, str | None] | None, new_date: 
     """What makes a notice the same notice: the promise's terms and what went wrong (status, deviations,
     amendment, unhappiness, remedy, risk). A notice about the same facts is never sent twice; one about
     new facts (delivered late after being overdue, a new ETA, a remedy) is a new notice."""
-    risk = p.risk
+    risk = p.risk  # moments in UTC (moment_data): the same key on either engine
     facts = {
-        "terms": [p.what, p.quantity, str(p.price), p.due.moment.isoformat(), p.due.date_only],
+        "terms": [p.what, p.quantity, str(p.price), moment_data(p.due.moment), p.due.date_only],
         "status": str(p.status),
         "deviations": sorted(str(d.kind) for d in p.outcome.deviations),
         "renegotiated": p.renegotiated,
         "unhappy": p.unhappy,
         "remedy": list(remedy) if remedy else None,
-        "risk": [str(risk.kind), risk.order_id, str(risk.eta)] if risk is not None else None,
-        "new_date": str(new_date.moment) if new_date is not None else None,
+        "risk": [str(risk.kind), risk.order_id, moment_data(risk.eta)] if risk is not None else None,
+        "new_date": moment_data(new_date.moment) if new_date is not None else None,
     }
     return f"notice:{p.id}:{_digest(facts)}"
 
@@ -149,12 +149,12 @@ def notice(
 
 
 def ready(p: PromiseView, *, settings: Settings, now: datetime, voice: Voice) -> Letter:
-    """The message that the goods are ready (to collect, or to be delivered)."""
+    """The message that the goods are ready to collect, once per readiness (``pk ready``)."""
     if p.ready_at is None:
         raise BadInput(f"Promise #{p.id} is not marked ready; mark it first: pk ready {p.id}.")
     seen = shown(p)
     body = words.ready_text(seen, shop=settings.shop_name, tz=settings.tz, voice=voice)
-    key = f"ready:{p.id}:{p.ready_at.isoformat()}"
+    key = f"ready:{p.id}:{moment_data(p.ready_at)}"
     extra = {"ready_at": voice.moment(p.ready_at, settings.tz)}
     return _letter("ready", seen, seen, body, key, settings, now, voice, extra)
 
