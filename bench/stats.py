@@ -2,14 +2,18 @@
 
 Each command runs as a user runs it (a new process, stdout to a pipe, ``NO_COLOR=1``, 100 columns),
 interleaved round by round with the floor ``python -c "import typer, rich, sqlmodel"``, so a busy moment
-of the machine hits them all alike; round 0 warms the caches and is not counted. Prints the median and
-the peak resident memory of each, and the ratio of the largest book to the smallest.
+of the machine hits them all alike (the books too, round by round); round 0 warms the caches and is not
+counted. Prints the median and (in brackets) the peak resident memory of each, and the ratio of the last
+book to the first.
 
     python bench/generate.py 1000; python bench/generate.py 1000000
     python bench/stats.py bench/data/book-1000.db bench/data/book-1000000.db --rounds 5
 
 ``--pythonpath DIR`` runs another tree of pk's source (e.g. the release before, unpacked with
-``git archive``) with the same interpreter, for a before/after on the same machine.
+``git archive``) with the same interpreter, for a before/after on the same machine; ``BOOK@DIR`` does it
+for one book, so a before and an after run interleaved in one run:
+
+    python bench/stats.py old-1000.db@/tmp/v1/src old-1000000.db@/tmp/v1/src book-1000.db book-1000000.db
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def run(argv: list[str], env: dict[str, str]) -> tuple[float, int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("books", nargs="+", type=Path)
+    parser.add_argument("books", nargs="+", help="a book, or BOOK@DIR to run pk from the source in DIR")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pythonpath", help="run pk from this source tree instead")
     parser.add_argument("--only", action="append", help="only these commands (names above)")
@@ -61,24 +65,29 @@ def main() -> None:
         env["PYTHONPATH"] = args.pythonpath
     pk = [sys.executable, "-m", "promisekeeper"]
     table: dict[tuple[str, str], list[tuple[float, int, int]]] = {}
-    for book in args.books:
-        book_env = {**env, "PK_DB": str(book)}
-        for n in range(args.rounds + 1):
+    books = [Path(b.split("@")[0]) for b in args.books]
+    trees = {Path(b.split("@")[0]): b.partition("@")[2] for b in args.books}
+    for n in range(args.rounds + 1):
+        for book in books:  # the books interleaved too: a busy minute hits every size alike
+            book_env = {**env, "PK_DB": str(book)}
+            if trees[book]:
+                book_env["PYTHONPATH"] = trees[book]
             for name in [FLOOR, *names]:
                 argv = [sys.executable, "-c", FLOOR] if name == FLOOR else [*pk, *COMMANDS[name]]
                 sample = run(argv, book_env)
                 if n:
                     table.setdefault((book.name, name), []).append(sample)
-    sizes = " | ".join(f"{b.name} ms" for b in args.books)
-    print(f"| command | {sizes} | last ÷ first | peak MB (last) | out kB (last) |")
-    print(f"| --- |{' ---: |' * len(args.books)} ---: | ---: | ---: |")
+    sizes = " | ".join(f"{b.name} ms (MB)" for b in books)
+    print(f"| command | {sizes} | last ÷ first | out kB (last) |")
+    print(f"| --- |{' ---: |' * len(books)} ---: | ---: |")
     for name in [FLOOR, *names]:
-        medians = [statistics.median(s for s, _, _ in table[(b.name, name)]) * 1000 for b in args.books]
-        last = table[(args.books[-1].name, name)]
-        peak = max(kb for _, kb, _ in last) / 1024
-        out = last[-1][2] / 1024
-        cells = " | ".join(f"{m:.0f}" for m in medians)
-        print(f"| {name} | {cells} | {medians[-1] / medians[0]:.2f}× | {peak:.0f} | {out:.0f} |")
+        cells, medians = [], []
+        for b in books:
+            samples = table[(b.name, name)]
+            medians.append(statistics.median(s for s, _, _ in samples) * 1000)
+            cells.append(f"{medians[-1]:.0f} ({max(kb for _, kb, _ in samples) / 1024:.0f})")
+        out = table[(books[-1].name, name)][-1][2] / 1024
+        print(f"| {name} | {' | '.join(cells)} | {medians[-1] / medians[0]:.2f}× | {out:.0f} |")
 
 
 if __name__ == "__main__":

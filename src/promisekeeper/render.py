@@ -529,23 +529,23 @@ def _one_line(
     """A row that fits: what ``_pad`` makes of each cell, the padding and gaps run together into one
     unstyled piece (a row with no style and no ``Text``: one piece in all)."""
     line: Line = []
-    blank = ""
+    run = ""
     for i, cell in enumerate(cells):
         room = " " * (widths[i] - size[i])
-        blank += GAP if i else ""
+        run += GAP if i else ""
         if rights[i]:
-            blank += room
+            run += room
         if style or not isinstance(cell, str):
-            if blank:
-                line.append((blank, ""))
+            if run:
+                line.append((run, ""))
             line.append((cell, style))
-            blank = ""
+            run = ""
         else:
-            blank += cell
+            run += cell
         if not rights[i] and i < len(cells) - 1:
-            blank += room
-    if blank:
-        line.append((blank, ""))
+            run += room
+    if run:
+        line.append((run, ""))
     return line
 
 
