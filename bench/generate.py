@@ -589,15 +589,23 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     marks = ", ".join("?" if sqlite else "%s" for _ in names)
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
 
+    # A column the generator does not fill takes its schema default (a customer's consent is "none").
+    defaults = {c.name: _default(c) for c in table.columns}
+
     def cell(row: dict[str, Any], name: str) -> Any:
         if name in moments:
             return moment(row.get(name))
         if name in documents:
             return json.dumps(row.get(name))
-        return row.get(name)
+        return row.get(name, defaults[name])
 
     data = [tuple(cell(r, n) for n in names) for r in rows]
     conn.exec_driver_sql(sql, data)
+
+
+def _default(column: sa.Column[Any]) -> Any:
+    default = column.default
+    return default.arg if default is not None and default.is_scalar else None
 
 
 def generate(n: int, target: str, now: datetime, seed: int) -> dict[str, int]:

@@ -3,9 +3,11 @@ become promises judged by the rules, and every fault in a file is one sentence n
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime, time, timedelta
@@ -15,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from promisekeeper import exchange, store, words
+from promisekeeper import exchange, render, store, words
 from promisekeeper.db import Database
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money
-from promisekeeper.store import bulk
-from promisekeeper.views import Kind, PromiseView
+from promisekeeper.store import Session, bulk
+from promisekeeper.views import PROMISE_FIELDS, Consent, Handover, Kind, PromiseView
 from promisekeeper.when import Clock, Due, end_of_day
 from tests.conftest import SQL, postgres_schema, postgres_url
 
@@ -93,6 +95,34 @@ def fill(db: Database, clock: Clock) -> None:
             overdue=[4],
             due=[],
         )
+        fill_supply(s, t0)
+
+
+def fill_supply(s: Session, t0: Clock) -> None:
+    """Schema 4: a customer's language and consent, pickups and deliveries, a deposit, a supply order that
+    puts a promise at risk, and one that arrived and made a pickup ready."""
+    store.add_customer(
+        s, clock=t0, name="Gita", email="gita@example.com", language="de", consent=Consent.email
+    )
+    boots = store.add_promise(
+        s,
+        clock=t0,
+        what="Touring boots",
+        price=eur("200"),
+        deposit=eur("50"),
+        handover=Handover.pickup,
+        due=day(t0, 7),
+        customer="Gita",
+    )
+    store.place_order(s, clock=t0, supplier="Alpina", what="Touring boots", eta=day(t0, 12), for_ids=[boots])
+    gloves = store.add_promise(
+        s, clock=t0, what="Gloves", price=eur("30"), due=day(t0, 8), customer="Gita", handover=Handover.pickup
+    )
+    order = store.place_order(s, clock=t0, supplier="Roeckl", what="Gloves", eta=day(t0, 2), for_ids=[gloves])
+    store.receive(s, clock=later(t0, days=2), order_id=order.id)
+    store.add_promise(
+        s, clock=t0, what="Tent pegs", due=day(t0, 9), customer="Gita", handover=Handover.delivery
+    )
 
 
 def export_json(db: Database, clock: Clock) -> str:
@@ -137,8 +167,18 @@ def test_json_round_trip_reproduces_everything(db: Database, other_db: Database,
     doc = json.loads(first)
     assert doc["format"] == "promisekeeper"
     assert doc["version"] == exchange.FORMAT_VERSION == 2
-    for key in ("customers", "promises", "deliveries", "history", "remedies", "sent_reports", "sent_items"):
+    for key in (
+        *("customers", "promises", "deliveries", "history", "remedies", "supply_orders", "supply_links"),
+        *("sent_reports", "sent_items"),
+    ):
         assert doc[key], f"{key} is missing or empty"
+    assert {"language": "de", "consent": "email"}.items() <= doc["customers"][-1].items()
+    assert any(e["order_id"] for e in doc["history"])
+    assert {(p["handover"], p["deposit_minor"]) for p in doc["promises"]} >= {
+        ("pickup", 5000),
+        ("delivery", None),
+    }
+    assert any(p["ready_at"] for p in doc["promises"])
     assert doc["promises"][0]["tags"] == ["boots", "urgent"]
 
 
@@ -273,7 +313,7 @@ def test_a_deeply_nested_json_file_is_bad_input(clock: Clock, depth: int) -> Non
 def test_invalid_json_names_its_line(clock: Clock) -> None:
     with pytest.raises(BadInput, match=r"export.json, line 3: not valid JSON"):
         exchange.read_import(
-            b'{"format": "promisekeeper",\n"version": 1,\n"customers": [,]}',
+            b'{"format": "promisekeeper",\n"version": 2,\n"customers": [,]}',
             source="export.json",
             fmt=None,
             clock=clock,
@@ -477,25 +517,26 @@ def test_a_file_in_another_encoding_is_one_sentence(clock: Clock) -> None:
     )
 
 
-def test_progress_is_reported_while_reading_and_writing(db: Database, clock: Clock) -> None:
+def test_progress_is_reported_as_the_file_is_read(db: Database, clock: Clock) -> None:
     seen: list[tuple[str, int, int]] = []
     rows = [f"Customer {i % 7},Item {i},1,10,,2026-11-{1 + i % 28:02d},,,,,,,," for i in range(4500)]
-    plan = exchange.read_import(
-        csv_bytes(*rows),
-        source="big.csv",
-        fmt=None,
-        clock=clock,
-        currency="EUR",
-        progress=lambda *a: seen.append(a),
-    )
+    data = csv_bytes(*rows)
     with db.session() as s:
-        exchange.write_import(s, plan, clock=clock, progress=lambda *a: seen.append(a))
-    phases = {phase for phase, _done, _total in seen}
-    assert phases == {"Reading big.csv", "Writing"}
-    assert seen[-1] == ("Writing", 4500, 4500)
-    assert [s for s in seen if s[0] != "Writing"] == [
-        ("Reading big.csv", n, 4501) for n in (2001, 4001, 4501)
-    ]
+        exchange.import_file(
+            s,
+            io.BytesIO(data),
+            source="big.csv",
+            fmt=None,
+            clock=clock,
+            currency="EUR",
+            size=len(data),
+            progress=lambda *a: seen.append(a),
+        )
+    assert {(phase, total) for phase, _done, total in seen} == {("Reading big.csv", len(data))}
+    done = [d for _phase, d, _total in seen]
+    assert len(done) == 3  # every 2,000 rows, and at the end
+    assert done == sorted(done)
+    assert done[-1] == len(data)
     with db.session(write=False) as s:
         assert len(store.list_promises(s, clock=clock)) == 4500
 
@@ -671,7 +712,8 @@ def test_ics_events_with_another_format_is_bad_input() -> None:
 
 
 def terms_and_texts(v: PromiseView) -> tuple[Any, ...]:
-    return (v.kind, v.customer, v.what, v.quantity, v.price, v.due, v.staff, v.tags, v.note)
+    terms = (v.kind, v.customer, v.what, v.quantity, v.price, v.due, v.staff, v.tags, v.note)
+    return (*terms, v.handover, v.deposit, v.balance, v.ready_at)
 
 
 def test_a_csv_export_imports_back_with_every_term_and_text(
@@ -725,6 +767,52 @@ def test_a_csv_export_imports_back_with_every_term_and_text(
         kinds = [k for k in old.outcome.deviation_kinds if k != "substituted"]
         assert list(new.outcome.deviation_kinds) == kinds, old.what
         assert new.status == ("kept" if old.status == "deviated" and not kinds else old.status), old.what
+
+
+def test_the_csv_export_writes_each_promise_as_promise_list_does(db: Database, clock: Clock) -> None:
+    """The export writes a settled promise straight from its stored row and judges the others now; both
+    come out cell for cell as ``promise list --format csv`` (``promise_dict``, ``csv_cell``) writes them."""
+    fill(db, clock)
+    t0 = later(clock, days=-3)
+    with db.session() as s:
+        for what, kw in (
+            ("Late boots", {"at": Due(clock.now - timedelta(hours=1), False)}),
+            ("Boots", {"what": "Boots XL"}),
+            ("=Priced", {"price": eur("99.5")}),
+            ("Many", {"quantity": 3}),
+        ):
+            pid = store.add_promise(
+                s,
+                clock=t0,
+                what=what,
+                price=eur("90"),
+                quantity=2,
+                due=day(t0, 1),
+                customer="Ben",
+                tags=["b", "a"],
+            )
+            store.deliver(s, clock=t0 if "at" not in kw else clock, promise_id=pid, **kw)
+        short = store.add_promise(s, clock=t0, what="Short", quantity=4, due=day(t0, 1), staff="-Jo")
+        store.deliver(s, clock=t0, promise_id=short, quantity=1)
+        store.done(s, clock=t0, promise_id=short)
+        part = store.add_promise(s, clock=t0, what="Part then cancelled", quantity=2, due=day(t0, 1))
+        store.deliver(s, clock=t0, promise_id=part, quantity=1)
+        store.cancel(s, clock=t0, promise_id=part, reason="Gone")
+    settled = next(v for v in views(db, clock) if v.what == "Boots")
+    stored_as_is(db, settled.id, what=f"Boots{HOSTILE}", note="two\nlines\u202e", customer=f"@{HOSTILE}Ben")
+    text = export_text(db, clock, "csv")
+    with db.session(write=False) as s:
+        shapes = Counter(type(p).__name__ for p in store.export_promises(s, clock=clock))
+        expected = io.StringIO()
+        writer = csv.writer(expected, lineterminator="\n")
+        writer.writerow(PROMISE_FIELDS)
+        for v in store.iter_promises(s, clock=clock):
+            record = render.promise_dict(v, clock.tz)
+            writer.writerow([render.csv_cell(record.get(k)) for k in PROMISE_FIELDS])
+    if db.target.endswith(".db"):
+        assert shapes["SettledPromise"] >= 9
+    assert shapes["PromiseView"] >= 5
+    assert text == expected.getvalue()
 
 
 def test_a_csv_export_with_an_unknown_column_is_still_refused(db: Database, clock: Clock) -> None:

@@ -32,6 +32,7 @@ from promisekeeper.errors import BadInput, NotFound, StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
 
 BUSY_TIMEOUT_MS = 15_000
+_HELD = ("customer", "promise", "change", "event")  # a book holding a row in any of these is in use
 COMMAND_KEY = "pk_command"  # the session's info key naming the command whose change it writes
 
 
@@ -504,6 +505,26 @@ class Database:
         result = upgrade_schema(engine, self.target, now=self._now(), tz=self.tz, busy_ms=self.busy_ms)
         self._engine = engine
         return result
+
+    def discard(self) -> None:
+        """Remove the SQLite book that this process started for a change that then failed (an import of a
+        bad file into a new book): a failed command leaves no new book behind. Kept if it holds anything
+        (another program may have started writing it meanwhile)."""
+        path = self.file
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if path is None or not path.is_file():
+            return
+        try:
+            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+                tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+                if any(conn.execute(f'SELECT 1 FROM "{t}" LIMIT 1').fetchone() for t in _HELD if t in tables):
+                    return
+        except sqlite3.Error:
+            return
+        for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+            path.with_name(name).unlink(missing_ok=True)
 
     def missing_error(self, code: int = NotFound.exit_code) -> NotFound | StorageError:
         """The book is not there: exit 3 for a change to it, exit 4 where a missing book must not pass."""

@@ -1,38 +1,50 @@
 """Data in and out: JSON (everything, versioned), CSV (one promise a row) and ICS (the open promises).
 
 - A JSON export is a faithful copy of every table: ids, moments in UTC, money in minor units, the whole
-  history, the remedies and the sent-log. Importing it into an *empty* database reproduces it exactly.
+  history, the remedies, the supply orders and the sent-log. Importing it into an *empty* database
+  reproduces it exactly.
 - A CSV import brings promises kept elsewhere (a till, years of a spreadsheet), deliveries included, so
   each promise is judged by ``rules.assess`` like any other.
 
-An import is read and checked in full before the database is touched (``read_import``: no I/O but the
-bytes given), then written by ``write_import`` with bulk inserts inside the caller's one transaction:
-all or nothing, holding the write lock only for the writing. ``Progress`` callbacks report the phases.
+Both directions stream: an export is written as the rows come from the store, and an import is read,
+checked and written a batch at a time (``import_file``) inside the caller's one transaction, so a file of
+any size needs little memory, and a fault anywhere in it leaves the book as it was (all or nothing).
+``read_import`` checks a whole file without a database. ``Progress`` callbacks report how far it got.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from promisekeeper import __version__, store, words
 from promisekeeper.errors import BadInput
 from promisekeeper.money import Money, currency_code, parse_price
-from promisekeeper.render import csv_cell, promise_dict
-from promisekeeper.rules import default_charge
-from promisekeeper.store import CsvPromise, JsonTables, Progress
-from promisekeeper.text import csv_unprefix, unsafe_character, visible
-from promisekeeper.views import PROMISE_FIELDS, Fulfilment, ImportResult, Kind, Status, Terms
+from promisekeeper.render import amount, csv_cell, promise_dict
+from promisekeeper.rules import default_charge, money_of
+from promisekeeper.store import CsvImport, CsvPromise, JsonImport, Progress, SettledPromise
+from promisekeeper.text import csv_safe, csv_unprefix, unsafe_character, visible
+from promisekeeper.views import (
+    PROMISE_FIELDS,
+    Fulfilment,
+    Handover,
+    ImportResult,
+    Kind,
+    PromiseView,
+    Status,
+    Terms,
+)
 from promisekeeper.when import Clock, Due, end_of_day, parse_when
 
 if TYPE_CHECKING:
@@ -61,12 +73,19 @@ CSV_REQUIRED = ("what", "due")
 # Columns of pk's own CSV export that an import reads besides CSV_COLUMNS: whether the due is a whole day,
 # and (in a file without delivered_at) when the promise was fulfilled, which becomes its one delivery.
 CSV_FROM_EXPORT = ("date_only", "fulfilled_at")
+# How the goods reach the customer, the deposit taken (in the price's currency), and when a pickup was
+# ready: read when present (pk's own export writes them), as ``promise add --handover/--deposit`` and
+# ``pk ready --at`` take them.
+CSV_PICKUP = ("handover", "deposit", "ready_at")
 # The rest of pk's own CSV export (``pk export --format csv``, ``promise list --format csv``): derived or
 # the book's own bookkeeping, ignored by an import (and recomputed by the rules where they are derived).
-CSV_IGNORED = frozenset({*PROMISE_FIELDS, "due_date"}) - set(CSV_COLUMNS) - set(CSV_FROM_EXPORT)
+CSV_IGNORED = frozenset({*PROMISE_FIELDS, "due_date"}) - {*CSV_COLUMNS, *CSV_FROM_EXPORT, *CSV_PICKUP}
 
+_CSV_KNOWN = frozenset({*CSV_COLUMNS, *CSV_FROM_EXPORT, *CSV_PICKUP, *CSV_IGNORED})
 _TICK = 2000
 _HEADER_KEYS = ("format", "version", "schema_version", "pk_version", "exported_at")
+_CHUNK = 1 << 20  # characters read at a time
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape decodes it
 
 
 def _noop(_phase: str, _done: int, _total: int) -> None:
@@ -126,30 +145,133 @@ def _export_json(session: Session, out: IO[str], *, clock: Clock) -> int:
     out.write("{\n")
     for key, value in header.items():
         out.write(f"{json.dumps(key)}: {json.dumps(value)},\n")
-    sections = list(store.export_sections(session))
     promises = 0
-    for i, (key, records) in enumerate(sections):
-        out.write(f"{json.dumps(key)}: [")
-        sep = "\n"
-        for record in records:
-            promises += key == "promises"
-            out.write(sep + json.dumps(record, ensure_ascii=False))
-            sep = ",\n"
-        out.write("\n]" if sep != "\n" else "]")
-        out.write(",\n" if i < len(sections) - 1 else "\n")
-    out.write("}\n")
+    sep = ""
+    for key, records in store.export_records(session):
+        out.write(f"{sep}{json.dumps(key)}: [")
+        first = True
+        for chunk in records:
+            if key == "promises":
+                promises += len(chunk)
+            out.write(("\n" if first else ",\n") + ",\n".join(chunk))
+            first = False
+        out.write("]" if first else "\n]")
+        sep = ",\n"
+    out.write("\n}\n")
     return promises
 
 
 def _export_csv(session: Session, out: IO[str], *, clock: Clock, tz: ZoneInfo) -> int:
-    """Every promise, one a row, with the fields of ``pk promise list --format csv``."""
-    writer = csv.DictWriter(out, fieldnames=list(PROMISE_FIELDS), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    """Every promise, one a row, with the fields of ``pk promise list --format csv``.
+
+    A settled promise is written straight from its stored row (``_SettledCells``); any other as
+    ``promise list`` writes it (``render.promise_dict``). The two agree cell for cell (a test holds them
+    to it); the first is what lets a book of a million promises go out at the speed the disk takes it.
+    """
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(PROMISE_FIELDS)
+    settled = _SettledCells(tz) if set(PROMISE_FIELDS) <= set(_SETTLED_FIELDS) else None
     count = 0
-    for view in store.iter_promises(session, clock=clock):
-        writer.writerow({k: csv_cell(v) for k, v in promise_dict(view, tz).items()})
+    for p in store.export_promises(session, clock=clock):
+        if isinstance(p, PromiseView) or settled is None:
+            view = p if isinstance(p, PromiseView) else store.view(session, p.id, clock)
+            record = promise_dict(view, tz)
+            writer.writerow([csv_cell(record.get(k)) for k in PROMISE_FIELDS])
+        else:
+            writer.writerow(settled.row(p))
         count += 1
     return count
+
+
+_SETTLED_FIELDS = (
+    *("id", "kind", "customer", "what", "quantity", "price", "currency", "due", "due_date", "date_only"),
+    *("original_due", "renegotiated", "status", "deviations", "delivered_quantity", "charged"),
+    *("charged_currency", "fulfilled_at", "late_by_seconds", "staff", "tags", "note", "parent_id"),
+    *("remedied", "unhappy", "created", "handover", "ready_at", "deposit", "balance", "orders", "at_risk"),
+    "risk",
+)
+_FLAG = {True: "true", False: "false"}
+
+
+class _SettledCells:
+    """The CSV row of a ``SettledPromise``, cell for cell what ``csv_cell(promise_dict(view)[key])`` writes
+    for it: texts through ``text.csv_safe`` (remembered, as names and items repeat), amounts through
+    ``render.amount``, moments in the shop's zone. A moment in ISO 8601 starts with a digit and holds no
+    control character, so ``csv_safe`` leaves it as it is."""
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._texts: dict[str, str] = {}
+        self._money: dict[tuple[int | None, str | None], tuple[str, str]] = {}
+        self._order = [_SETTLED_FIELDS.index(k) for k in PROMISE_FIELDS]
+        self._same_order = tuple(PROMISE_FIELDS) == _SETTLED_FIELDS
+
+    def text(self, value: str | None) -> str:
+        if value is None:
+            return ""
+        found = self._texts.get(value)
+        if found is None:
+            if len(self._texts) > 100_000:
+                self._texts.clear()
+            found = self._texts[value] = csv_safe(value)
+        return found
+
+    def money(self, minor: int | None, currency: str | None) -> tuple[str, str]:
+        """An amount and its currency as two cells (both empty without an amount)."""
+        key = (minor, currency)
+        found = self._money.get(key)
+        if found is None:
+            money = money_of(minor, currency)
+            shown = amount(money)
+            found = self._money[key] = (
+                (self.text(shown), self.text(money.currency)) if money and shown else ("", "")
+            )
+        return found
+
+    def moment(self, value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(self.tz).isoformat()
+
+    def row(self, p: SettledPromise) -> list[Any]:
+        text = self.text
+        due = p.due.astimezone(self.tz).isoformat()
+        price, currency = self.money(p.price_minor, p.currency)
+        charged, charged_currency = self.money(p.charged_minor, p.charged_currency)
+        cells = [
+            p.id,
+            text(p.kind),
+            text(p.customer),
+            text(p.what),
+            p.quantity,
+            price,
+            currency,
+            due,
+            due[:10],
+            _FLAG[p.date_only],
+            self.moment(p.original_due),
+            _FLAG[p.renegotiated],
+            text(p.status),
+            text(";".join(p.deviations)),
+            p.delivered_quantity,
+            charged,
+            charged_currency,
+            self.moment(p.fulfilled_at),
+            "" if p.late_seconds is None else p.late_seconds,
+            text(p.staff),
+            text(";".join(p.tags)),
+            text(p.note),
+            "" if p.parent_id is None else p.parent_id,
+            _FLAG[p.remedied],
+            _FLAG[p.unhappy],
+            self.moment(p.created),
+            text(p.handover),
+            "",  # ready_at: a settled row has none
+            "",  # deposit: ... nor a deposit
+            "",  # balance: ... so no balance
+            "",  # orders: ... nor supply orders
+            "false",  # at_risk: a settled promise never is
+            "",  # risk
+        ]
+        return cells if self._same_order else [cells[i] for i in self._order]
 
 
 def _slug(text: str) -> str:
@@ -208,39 +330,52 @@ def _export_ics(
     return count
 
 
-# --- import: reading -------------------------------------------------------------------------------
+# --- import ----------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class ImportPlan:
-    """A whole import file, read and checked, not yet written."""
+    """A whole import file, read and checked (``read_import``), not yet written."""
 
     source: str
     format: str
-    rows: list[CsvPromise] = field(default_factory=list)
-    tables: JsonTables = field(default_factory=JsonTables)
-
-    @property
-    def promises(self) -> int:
-        return len(self.rows) if self.format == "csv" else self.tables.promises
-
-    @property
-    def deliveries(self) -> int:
-        if self.format == "csv":
-            return sum(1 for r in self.rows if r.delivery is not None)
-        return self.tables.deliveries
+    data: bytes
+    clock: Clock
+    currency: str
+    promises: int
+    deliveries: int
 
 
-def read_source(path: str) -> bytes:
-    """The bytes of the file to import (``-``: standard input); a missing or unreadable file is bad input."""
+def open_source(path: str) -> IO[bytes]:
+    """The file to import, opened (``-``: standard input); a missing or unreadable file is bad input."""
     if path == "-":
-        return sys.stdin.buffer.read()
+        return sys.stdin.buffer
     try:
-        return Path(path).expanduser().read_bytes()
+        return Path(path).expanduser().open("rb")
     except IsADirectoryError:
         raise BadInput(f"{path} is a folder; give the file to import.") from None
     except OSError as exc:
         raise BadInput(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def import_file(
+    session: Session,
+    stream: IO[bytes],
+    *,
+    source: str,
+    fmt: str | None,
+    clock: Clock,
+    currency: str,
+    dry_run: bool = False,
+    size: int = 0,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read, check and (unless ``dry_run``) write an import file in one pass, a batch at a time, in the
+    caller's transaction: a fault anywhere is ``BadInput``, and the caller's transaction then writes
+    nothing. ``size``: the file's size in bytes, for ``progress``."""
+    return _run(
+        session, stream, source, fmt, clock, currency, write=not dry_run, size=size, progress=progress
+    )
 
 
 def read_import(
@@ -253,44 +388,118 @@ def read_import(
     progress: Progress | None = None,
 ) -> ImportPlan:
     """Read and check a whole import file without touching the database; any fault is ``BadInput``."""
+    found = _run(
+        None, io.BytesIO(data), source, fmt, clock, currency, write=False, size=len(data), progress=progress
+    )
+    return ImportPlan(found.source, found.format, data, clock, currency, found.promises, found.deliveries)
+
+
+def check_import(session: Session, plan: ImportPlan) -> ImportResult:
+    """What ``write_import`` would do, without writing: for ``--dry-run``."""
+    return _run(
+        session, io.BytesIO(plan.data), plan.source, plan.format, plan.clock, plan.currency, write=False
+    )
+
+
+def write_import(
+    session: Session, plan: ImportPlan, *, clock: Clock | None = None, progress: Progress | None = None
+) -> ImportResult:
+    """Write a checked import in the caller's transaction (all of it, or none if anything fails)."""
+    data = io.BytesIO(plan.data)
+    return _run(
+        session,
+        data,
+        plan.source,
+        plan.format,
+        clock or plan.clock,
+        plan.currency,
+        write=True,
+        progress=progress,
+    )
+
+
+def _run(
+    session: Session | None,
+    stream: IO[bytes],
+    source: str,
+    fmt: str | None,
+    clock: Clock,
+    currency: str,
+    *,
+    write: bool,
+    size: int = 0,
+    progress: Progress | None = None,
+) -> ImportResult:
     name = Path(source).name if source != "-" else "standard input"
-    fmt = fmt or _sniff(source, data)
+    fmt = fmt or _sniff(source, _peek(stream))
     if fmt not in ("json", "csv"):
         raise BadInput(f"Unknown import format {fmt!r}; use json or csv.")
-    text = _decode(data, name)
-    del data  # a large file: hold one copy of it at a time
-    if fmt == "csv":
-        return _read_csv(text, name, clock=clock, currency=currency, progress=progress or _noop)
+    tick = _ticker(stream, f"Reading {name}", size, progress or _noop)
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BadInput(
-            f"{name}, line {exc.lineno}: not valid JSON ({exc.msg}, column {exc.colno}); "
-            "nothing was imported."
-        ) from None
-    except RecursionError:
-        # The decoder recurses per level of nesting; a pk export is three levels deep.
-        raise BadInput(f"{name} is nested too deeply to be a pk export; nothing was imported.") from None
-    del text
-    return _read_json(doc, name)
+        if fmt == "csv":
+            rows = CsvImport(session, source=name, clock=clock, write=write)
+            _read_csv(text, name, rows, clock=clock, currency=currency, tick=tick)
+            counts: Any = rows.finish()
+        else:
+            tables = JsonImport(session, source=name, clock=clock, write=write)
+            _read_json(text, name, tables, tick=tick)
+            counts = tables.finish(progress)
+    finally:
+        text.detach()  # the caller's stream stays open (standard input, or its file)
+    tick(final=True)
+    written = write and session is not None
+    return ImportResult(name, fmt, counts.promises, counts.deliveries, counts.customers, written=written)
 
 
-def _sniff(source: str, data: bytes) -> str:
+def _peek(stream: IO[bytes]) -> bytes:
+    """The first bytes of the stream, left in it to be read."""
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return bytes(peek(512)[:512])
+    if stream.seekable():
+        at = stream.tell()
+        head = stream.read(512)
+        stream.seek(at)
+        return head
+    return b""
+
+
+def _sniff(source: str, head: bytes) -> str:
     suffix = Path(source).suffix.lower()
     if suffix in (".json", ".csv"):
         return suffix[1:]
-    return "json" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else "csv"
+    return "json" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else "csv"
 
 
-def _decode(data: bytes, name: str) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise BadInput(
-            f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again."
-        ) from None
+class _Tick(Protocol):
+    def __call__(self, *, final: bool = False) -> None: ...
+
+
+def _ticker(stream: IO[bytes], phase: str, size: int, progress: Progress) -> _Tick:
+    """Tells ``progress`` how many bytes of ``size`` have been read, when called (every few rows)."""
+
+    def tick(*, final: bool = False) -> None:
+        if final:
+            progress(phase, size, size)
+            return
+        try:
+            done = stream.tell()
+        except (OSError, ValueError):
+            return
+        progress(phase, min(done, size), size)
+
+    return tick
+
+
+def _not_utf8(name: str, byte: str, line: int) -> BadInput:
+    return BadInput(
+        f"{name} is not UTF-8 text (byte 0x{ord(byte) - 0xDC00:02x} on line {line}); "
+        "save it as UTF-8 (in a spreadsheet: CSV UTF-8) and import it again."
+    )
+
+
+# --- import: CSV -----------------------------------------------------------------------------------
 
 
 def _row_error(name: str, line: int, column: str | None, reason: str) -> BadInput:
@@ -310,11 +519,25 @@ def _delimiter(first_line: str) -> str:
     return ","
 
 
-def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Progress) -> ImportPlan:
+def _lines(text: IO[str], name: str, taken: list[str]) -> Iterator[str]:
+    """The physical lines of the file for ``csv.reader``, each checked for bytes that are not UTF-8 and
+    kept in ``taken`` until the caller takes them (the text of the row the reader made of them)."""
+    search = _NOT_UTF8.search
+    keep = taken.append
+    for n, line in enumerate(text, start=1):
+        bad = search(line)
+        if bad is not None:
+            raise _not_utf8(name, bad.group(), n)
+        keep(line)
+        yield line
+
+
+def _read_csv(text: IO[str], name: str, rows: CsvImport, *, clock: Clock, currency: str, tick: _Tick) -> None:
     default_currency = currency_code(currency)
-    total = text.count("\n") + (0 if text.endswith("\n") else 1)
-    first_line = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line), strict=True)
+    taken: list[str] = []
+    lines = _lines(text, name, taken)
+    first = next(lines, "")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=_delimiter(first), strict=True)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -323,10 +546,9 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
         raise BadInput(f"{name} is empty; it needs a header row naming {', '.join(CSV_REQUIRED)} at least.")
     columns = [_header_name(csv_unprefix(cell)) for cell in header]
     for column in columns:
-        if column not in CSV_COLUMNS and column not in CSV_FROM_EXPORT and column not in CSV_IGNORED:
-            raise _row_error(
-                name, 1, None, f'unknown column "{visible(column)}"; the columns are {", ".join(CSV_COLUMNS)}'
-            )
+        if column not in _CSV_KNOWN:
+            known = ", ".join((*CSV_COLUMNS, *CSV_PICKUP))
+            raise _row_error(name, 1, None, f'unknown column "{visible(column)}"; the columns are {known}')
     if len(set(columns)) != len(columns):
         twice = next(c for c in columns if columns.count(c) > 1)
         raise _row_error(name, 1, None, f'the column "{twice}" is named twice')
@@ -335,48 +557,57 @@ def _read_csv(text: str, name: str, *, clock: Clock, currency: str, progress: Pr
             raise _row_error(name, 1, None, f'there is no "{column}" column, and every promise needs one')
     # pk's own export: the fulfilment moment stands for the delivery that closed the promise.
     from_export = "fulfilled_at" in columns and "delivered_at" not in columns
+    used = [(i, column) for i, column in enumerate(columns) if column not in CSV_IGNORED]
 
     parser = _RowParser(clock=clock, currency=default_currency, from_export=from_export)
-    rows: list[CsvPromise] = []
     line = 2
+    taken.clear()
     try:
         for n, cells in enumerate(reader, start=1):
-            if any(cell.strip() for cell in cells):
+            raw = taken[0] if len(taken) == 1 else "".join(taken)
+            taken.clear()
+            if "".join(cells).strip():
                 if len(cells) > len(columns):
                     raise _row_error(
                         name, line, None, f"it has {len(cells)} fields but the header names {len(columns)}"
                     )
-                values = _cells(name, line, columns, cells, from_export=from_export)
+                values = _cells(name, line, used, cells, raw, from_export=from_export)
                 try:
                     row = parser.row(line, values)
                 except _CellError as exc:
                     raise _row_error(name, line, exc.column, exc.reason) from None
-                store.prepare_csv_row(row, clock)
-                rows.append(row)
+                rows.add(row)
             line = reader.line_num + 1
             if n % _TICK == 0:
-                progress(f"Reading {name}", reader.line_num, total)
+                tick()
     except csv.Error as exc:
         raise _row_error(name, reader.line_num, None, f"the row cannot be read as CSV ({exc})") from None
-    progress(f"Reading {name}", total, total)
-    return ImportPlan(source=name, format="csv", rows=rows)
 
 
 def _cells(
-    name: str, line: int, columns: list[str], cells: list[str], *, from_export: bool
+    name: str, line: int, used: list[tuple[int, str]], cells: list[str], raw: str, *, from_export: bool
 ) -> dict[str, str]:
     """A row's cells by column: the ``'`` that pk's export puts before a formula-like cell removed, each
-    refused if it holds a control character (a note may hold line breaks and tabs)."""
-    values: dict[str, str] = {}
-    for column, cell in zip(columns, cells, strict=False):
-        if column in CSV_IGNORED:
-            continue
-        note = column == "note"
-        value = csv_unprefix(cell.replace("\r\n", "\n") if note else cell)
-        found = unsafe_character(value, multiline=note)
-        if found is not None:
-            raise _row_error(name, line, column, f"it contains {found}; remove it and import the file again")
-        values[column] = value
+    refused if it holds a control character (a note may hold line breaks and tabs). ``raw`` is the row's
+    text in the file: when it holds no control character at all, neither does any cell."""
+    count = len(cells)
+    if unsafe_character(raw.rstrip("\r\n")) is None:
+        values = {column: cells[i] for i, column in used if i < count}
+        if "'" in raw:
+            values = {column: csv_unprefix(value) for column, value in values.items()}
+    else:
+        values = {}
+        for i, column in used:
+            if i >= count:
+                break
+            note = column == "note"
+            value = csv_unprefix(cells[i].replace("\r\n", "\n") if note else cells[i])
+            found = unsafe_character(value, multiline=note)
+            if found is not None:
+                raise _row_error(
+                    name, line, column, f"it contains {found}; remove it and import the file again"
+                )
+            values[column] = value
     if from_export:
         # A promise the export shows fulfilled comes back with one delivery at that moment, of what it
         # delivered and charged; one still owed comes back owed (a partial delivery is not in a CSV row).
@@ -404,6 +635,7 @@ class _RowParser:
         self.from_export = from_export
         self._when: dict[str, Due] = {}
         self._price: dict[tuple[str, str], Money] = {}
+        self._whole: dict[tuple[str | None, int], int] = {}
 
     def when(self, text: str) -> Due:
         due = self._when.get(text)
@@ -417,6 +649,13 @@ class _RowParser:
         if money is None:
             money = self._price[key] = parse_price(text, default_currency=currency)
         return money
+
+    def whole(self, text: str | None, default: int) -> int:
+        key = (text, default)
+        found = self._whole.get(key)
+        if found is None:
+            found = self._whole[key] = _whole(text, default)
+        return found
 
     def row(self, line: int, values: dict[str, str]) -> CsvPromise:
         def cell(column: str) -> str | None:
@@ -442,7 +681,7 @@ class _RowParser:
                 raise BadInput(f"unknown kind {kind_text!r}; use one of {', '.join(Kind)}")
             kind = Kind(kind_text)
             column = "quantity"
-            quantity = _whole(cell("quantity"), 1)
+            quantity = self.whole(cell("quantity"), 1)
             column = "currency"
             code_text = cell("currency")
             code = currency_code(code_text) if code_text else None
@@ -455,6 +694,16 @@ class _RowParser:
             customer = store.optional_text(values.get("customer"), "The customer's name")
             customer = " ".join(customer.split()) if customer else None
             tags = tuple(dict.fromkeys(t.strip() for t in (cell("tags") or "").split(";") if t.strip()))
+            column = "handover"
+            handover = self.handover(cell("handover"), kind)
+            column = "deposit"
+            deposit_text = cell("deposit")
+            deposit = self.price(deposit_text, code or self.currency) if deposit_text else None
+            if deposit is not None:
+                store.check_deposit(deposit, price)
+            column = "ready_at"
+            ready_text = cell("ready_at")
+            ready_at = self.ready(ready_text, kind, handover) if ready_text else None
         except BadInput as exc:
             raise _CellError(column, str(exc)) from None
         delivery = self._delivery(
@@ -473,7 +722,31 @@ class _RowParser:
             tags=tags,
             delivery=delivery,
             closed=self.from_export and delivery is not None,
+            handover=handover,
+            deposit=deposit,
+            ready_at=ready_at,
         )
+
+    @staticmethod
+    def handover(text: str | None, kind: Kind) -> Handover | None:
+        if text is None:
+            return None
+        if text.lower() not in tuple(Handover):
+            raise BadInput(f"unknown handover {text!r}; use pickup or delivery")
+        if kind != Kind.delivery:
+            raise BadInput(
+                f"a {kind} hands over no goods; a handover is for a promise of goods (kind delivery)"
+            )
+        return Handover(text.lower())
+
+    def ready(self, text: str, kind: Kind, handover: Handover | None) -> datetime:
+        """When the goods of a pickup were ready for the customer (``pk ready --at``): up to now."""
+        if kind != Kind.delivery or handover == Handover.delivery:
+            raise BadInput("only a pickup is ready for the customer (kind delivery, handover pickup)")
+        at = store.delivered_at(self.when(text), self.clock)
+        if at > self.clock.now:
+            raise BadInput(f"{text!r} is in the future; a pickup is ready up to now")
+        return at
 
     def _delivery(
         self,
@@ -506,7 +779,7 @@ class _RowParser:
         except BadInput as exc:
             raise _CellError("delivered_what", str(exc)) from None
         try:
-            qty = _whole(cell("delivered_quantity"), quantity)
+            qty = self.whole(cell("delivered_quantity"), quantity)
         except BadInput as exc:
             raise _CellError("delivered_quantity", str(exc)) from None
         charged_text = cell("charged")
@@ -547,11 +820,161 @@ def _whole(text: str | None, default: int) -> int:
     return store.clean_quantity(int(number))
 
 
-def _read_json(doc: Any, name: str) -> ImportPlan:
-    """Check a parsed export: its header here, its tables against the schema in the store."""
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+# --- import: JSON ----------------------------------------------------------------------------------
+
+_SPACE = re.compile(r"[ \t\n\r]*")
+_NEAR_END = 16  # a value that ends this close to the end of what was read may go on in the next chunk
+
+
+class _JsonReader:
+    """A JSON document read a value at a time from a text stream (``json.JSONDecoder.raw_decode`` on a
+    window of the text), so an export's records are taken one by one and the file is never held whole.
+    Knows the line and column of every position, for the errors."""
+
+    def __init__(self, text: IO[str], name: str) -> None:
+        self._text = text
+        self._name = name
+        self._buf = ""
+        self.pos = 0
+        self._eof = False
+        self._line = 1  # the line of _buf[0]
+        self._column = 0  # ... and its column, from 0
+        self._decode = json.JSONDecoder().raw_decode
+
+    def _more(self) -> bool:
+        """Read the next chunk into the window (dropping what was taken); ``False`` at the end."""
+        if self._eof:
+            return False
+        chunk = self._text.read(_CHUNK)
+        if not chunk:
+            self._eof = True
+            return False
+        bad = _NOT_UTF8.search(chunk)
+        if bad is not None:
+            line = self._line + self._buf.count("\n") + chunk.count("\n", 0, bad.start())
+            raise _not_utf8(self._name, bad.group(), line)
+        if self.pos:
+            newlines = self._buf.count("\n", 0, self.pos)
+            if newlines:
+                self._line += newlines
+                self._column = self.pos - self._buf.rfind("\n", 0, self.pos) - 1
+            else:
+                self._column += self.pos
+            self._buf = self._buf[self.pos :]
+            self.pos = 0
+        self._buf += chunk
+        return True
+
+    def peek(self) -> str:
+        """The next character that is not white space ("" at the end), not taken."""
+        while True:
+            self.pos = _SPACE.match(self._buf, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self._buf):
+                return self._buf[self.pos]
+            if not self._more():
+                return ""
+
+    def take(self, char: str, expected: str) -> None:
+        if self.peek() != char:
+            raise self.error(f"Expecting {expected}", self.pos)
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                found, end = self._decode(self._buf, self.pos)
+            except json.JSONDecodeError as exc:
+                cut = exc.pos + _NEAR_END >= len(self._buf) or exc.msg.startswith("Unterminated string")
+                if cut and self._more():
+                    continue
+                raise self.error(exc.msg, exc.pos) from None
+            except RecursionError:
+                # The decoder recurses per level of nesting; a pk export is three levels deep.
+                raise BadInput(
+                    f"{self._name} is nested too deeply to be a pk export; nothing was imported."
+                ) from None
+            if end + _NEAR_END >= len(self._buf) and self._more():
+                continue  # a number or a word may go on in the next chunk
+            self.pos = end
+            return found
+
+    def items(self) -> Iterator[Any]:
+        """The values of the array that starts here."""
+        self.take("[", "'['")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.value()
+            char = self.peek()
+            self.pos += 1
+            if char == "]":
+                return
+            if char != ",":
+                raise self.error("Expecting ',' delimiter", self.pos - 1)
+
+    def end(self) -> None:
+        if self.peek() != "":
+            raise self.error("Extra data", self.pos)
+
+    def error(self, message: str, pos: int) -> BadInput:
+        newline = self._buf.rfind("\n", 0, pos)
+        line = self._line + self._buf.count("\n", 0, pos)
+        column = pos - newline if newline >= 0 else self._column + pos + 1
+        return BadInput(
+            f"{self._name}, line {line}: not valid JSON ({message}, column {column}); nothing was imported."
+        )
+
+
+def _read_json(text: IO[str], name: str, tables: JsonImport, *, tick: _Tick) -> None:
+    """Read an export's header, then hand its tables to ``tables`` record by record."""
+    reader = _JsonReader(text, name)
+    if reader.peek() != "{":
         raise BadInput(f"{name} is not a promisekeeper export; pk export --format json writes one.")
-    version = doc.get("version")
+    reader.pos += 1
+    header: dict[str, Any] = {}
+    checked = False
+    closed = reader.peek() == "}"
+    if closed:
+        reader.pos += 1
+    while not closed:
+        if reader.peek() != '"':
+            raise reader.error("Expecting property name enclosed in double quotes", reader.pos)
+        key = reader.value()
+        reader.take(":", "':' delimiter")
+        if key in _HEADER_KEYS:
+            header[key] = reader.value()
+        else:
+            if not checked:
+                _check_header(header, name)
+                checked = True
+            if not tables.known(key):
+                raise BadInput(f'{name} has an unknown section "{key}"; was it written by a newer pk?')
+            if reader.peek() != "[":
+                reader.value()
+                raise BadInput(f'{name}: "{key}" must be a list of records; nothing was imported.')
+            tables.section(key)
+            for n, record in enumerate(reader.items(), start=1):
+                tables.record(record)
+                if n % _TICK == 0:
+                    tick()
+        char = reader.peek()
+        reader.pos += 1
+        if char == "}":
+            closed = True
+        elif char != ",":
+            raise reader.error("Expecting ',' delimiter", reader.pos - 1)
+    reader.end()
+    if not checked:
+        _check_header(header, name)
+
+
+def _check_header(header: dict[str, Any], name: str) -> None:
+    """An export's header: pk's format, in a version this pk reads."""
+    if header.get("format") != FORMAT:
+        raise BadInput(f"{name} is not a promisekeeper export; pk export --format json writes one.")
+    version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise BadInput(f'{name} has no valid format version; it should say "version": {FORMAT_VERSION}.')
     if version > FORMAT_VERSION:
@@ -564,35 +987,3 @@ def _read_json(doc: Any, name: str) -> ImportPlan:
             f"{name} is an export of the first release (format {version}); import it with that pk into a "
             "new book, then open the book with this one (it upgrades in place), or use pk db copy."
         )
-    known = store.section_keys()
-    for key in doc:
-        if key not in known and key not in _HEADER_KEYS:
-            raise BadInput(f'{name} has an unknown section "{key}"; was it written by a newer pk?')
-    return ImportPlan(source=name, format="json", tables=store.check_json_sections(doc, name))
-
-
-# --- import: writing -------------------------------------------------------------------------------
-
-
-def check_import(session: Session, plan: ImportPlan) -> ImportResult:
-    """What ``write_import`` would do, without writing: for ``--dry-run``."""
-    if plan.format == "json":
-        store.require_empty(session, plan.source)
-        customers = plan.tables.customers
-    else:
-        customers = store.new_csv_customers(session, plan.rows)
-    return ImportResult(plan.source, plan.format, plan.promises, plan.deliveries, customers, written=False)
-
-
-def write_import(
-    session: Session, plan: ImportPlan, *, clock: Clock, progress: Progress | None = None
-) -> ImportResult:
-    """Write a checked import in the caller's transaction (all of it, or none if anything fails)."""
-    if plan.format == "json":
-        store.write_json_tables(session, plan.tables, source=plan.source, clock=clock, progress=progress)
-        customers = plan.tables.customers
-    else:
-        customers = store.write_csv_rows(
-            session, plan.rows, source=plan.source, clock=clock, progress=progress
-        )
-    return ImportResult(plan.source, plan.format, plan.promises, plan.deliveries, customers, written=True)

@@ -197,6 +197,26 @@ def test_a_malformed_row_stops_the_import_with_its_line_and_writes_nothing(
     assert (count(cli_env, "promise"), count(cli_env, "customer"), count(cli_env, "event")) == (1, 0, 1)
 
 
+@pytest.mark.parametrize("suffix", ["csv", "json"])
+def test_a_bad_file_imported_into_a_new_book_leaves_no_book(pk: Pk, tmp_path: Path, suffix: str) -> None:
+    """The import streams into the book it starts; a fault on the last line still leaves none behind."""
+    book = tmp_path / "new" / "promises.db"
+    if suffix == "csv":
+        bad = write(
+            tmp_path / "till.csv",
+            *[f"Anna,Boots {i},1,240,2026-11-10,,,,,," for i in range(3000)],
+            "Ben,X,1,1,someday,,,,,,",
+        )
+    else:
+        bad = tmp_path / "export.json"
+        bad.write_text('{"format": "promisekeeper", "version": 2, "customers": [{"id": 1}]}\n')
+    result = pk("import", str(bad), env={"PK_DB": str(book)})
+    assert result.exit_code == 2, result.stderr
+    assert "nothing was imported" in result.stderr
+    assert not book.exists()
+    assert list(book.parent.iterdir()) == []
+
+
 def test_dry_run_validates_and_writes_nothing(pk: Pk, tmp_path: Path, cli_env: dict[str, str]) -> None:
     pk("promise", "add", "Gloves", "-c", "Anna", "-d", "tue")
     till = write(

@@ -218,21 +218,29 @@ def import_(
     from promisekeeper import exchange, words
 
     st = state(ctx)
-    with _progress_bar(_size(file)) as progress:
-        plan = exchange.read_import(
-            exchange.read_source(file),
-            source=file,
-            fmt=fmt.value if fmt else None,
-            clock=st.clock,
-            currency=st.settings.currency,
-            progress=progress,
-        )
-        if dry_run:
-            with st.session(write=False) as session:
-                result = exchange.check_import(session, plan)
-        else:
-            with st.session() as session:
-                result = exchange.write_import(session, plan, clock=st.clock, progress=progress)
+    size = _size(file)
+    stream = exchange.open_source(file)
+    started = not dry_run and st.db.missing
+    try:
+        with _progress_bar(size) as progress, st.session(write=not dry_run) as session:
+            result = exchange.import_file(
+                session,
+                stream,
+                source=file,
+                fmt=fmt.value if fmt else None,
+                clock=st.clock,
+                currency=st.settings.currency,
+                dry_run=dry_run,
+                size=size,
+                progress=progress,
+            )
+    except BaseException:
+        if started:
+            st.db.discard()  # the book this import would have started: a file that failed is no book
+        raise
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
     typer.echo(words.import_summary(result))
 
 
@@ -286,11 +294,11 @@ def _progress_bar(size: int) -> Iterator[Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, TaskID, TaskProgressColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
     tasks: dict[str, TaskID] = {}
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
     with Bar(*columns, console=Console(stderr=True), transient=True) as bar:
 
         def update(phase: str, done: int, total: int) -> None:

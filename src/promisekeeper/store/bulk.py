@@ -1,23 +1,24 @@
-"""Streams of rows in and out of the book: the JSON export's tables, the checked import's bulk inserts, and
-``pk db copy`` from one database to another.
+"""Streams of rows in and out of the book: the JSON export's records, the CSV export's promises, the checked
+imports' batches, and ``pk db copy`` from one database to another.
 
-This module owns the batch sizes and the column converters, so ``exchange`` only parses and writes
-file formats and never touches SQL. Every write runs in the caller's one transaction: all or nothing.
+Everything streams, a batch at a time: a book of a million promises goes out and comes in within a few
+dozen megabytes. This module owns the batch sizes and the column converters, so ``exchange`` only parses
+and writes file formats and never touches SQL. Every write runs in the caller's one transaction: all or
+nothing. On SQLite the rows go straight to the driver (``executemany``), never through ORM objects.
 """
 
 from __future__ import annotations
 
-import operator
-from collections import defaultdict
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col, select
 
 from promisekeeper.db import Database, describe, is_url, make_engine, read_version, storage_error
 from promisekeeper.errors import BadInput
@@ -34,16 +35,27 @@ from promisekeeper.models import (
 )
 from promisekeeper.money import Money, currency_code
 from promisekeeper.rules import assess, closes, money_of
-from promisekeeper.store.base import change_id, judge, outcome_columns
+from promisekeeper.store.base import change_id, judge, outcome_columns, ready_of, views
 from promisekeeper.store.customers import customer_key
 from promisekeeper.text import unsafe_character, visible
-from promisekeeper.views import EventKind, Fulfilment, Kind, State, Terms
+from promisekeeper.views import (
+    DeviationKind,
+    EventKind,
+    Fulfilment,
+    Handover,
+    Kind,
+    PromiseView,
+    State,
+    Status,
+    Terms,
+)
 from promisekeeper.when import Clock, Due
 
 Progress = Callable[[str, int, int], None]
-"""``progress(phase, done, total)``: called now and then while reading and writing an import."""
+"""``progress(phase, done, total)``: called now and then while an import or export runs."""
 
 BATCH = 2000
+EXPORT_CHUNK = 2000
 COPY_CHUNK = 5_000
 # Table name -> its key in a JSON export; a table not named here is exported under its own name.
 _JSON_KEYS = {
@@ -53,6 +65,8 @@ _JSON_KEYS = {
     "change": "changes",
     "event": "history",
     "remedy": "remedies",
+    "supply_order": "supply_orders",
+    "supply_link": "supply_links",
     "sent_report": "sent_reports",
     "sent_item": "sent_items",
 }
@@ -64,6 +78,12 @@ _RECORD_FIELDS = (
     *("unhappy", "remedied", "fulfilled_at", "delivered_quantity", "charged_minor", "charged_currency"),
     *("late_seconds", "dev_late", "dev_substituted", "dev_price", "dev_short", "dev_excess"),
     *("handover", "ready_at", "deposit_minor", "deposit_currency"),
+)
+# The outcome columns that the rules decide (``outcome_columns``), with ``closed_at``: what an import
+# recomputes rather than trusts.
+_JUDGED = (
+    *("closed_at", "fulfilled_at", "delivered_quantity", "charged_minor", "charged_currency"),
+    *("late_seconds", "dev_late", "dev_substituted", "dev_price", "dev_short", "dev_excess"),
 )
 
 
@@ -91,7 +111,128 @@ def _batches(rows: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
         yield rows[i : i + size]
 
 
-# --- export ----------------------------------------------------------------------------------------
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _driver(session: Session) -> Any:
+    """The DB-API connection under the session's transaction (SQLite's ``sqlite3.Connection``)."""
+    return session.connection().connection.driver_connection
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+# --- export: JSON ------------------------------------------------------------------------------------
+
+
+def section_keys() -> tuple[str, ...]:
+    """The keys of the tables in a JSON export, in the order they are written (parents first)."""
+    return tuple(_json_key(t) for t in _data_tables())
+
+
+def export_records(session: Session) -> Iterator[tuple[str, Iterator[list[str]]]]:
+    """Every table as (its key in a JSON export, its records as JSON texts, a chunk at a time), parents
+    first, each table in id order; a promise's record carries its ``tags``.
+
+    On SQLite the database writes each record (``json_object``, moments as UTC ISO 8601); on another engine
+    Python does, from the typed rows. Both stream: memory stays flat whatever the size of the book.
+    """
+    sqlite = _is_sqlite(session)
+    for table in _data_tables():
+        records = _sqlite_records(session, table) if sqlite else _python_records(session, table)
+        yield _json_key(table), records
+
+
+# A moment as SQLAlchemy stores it on SQLite (``UTCDateTime``: naive UTC, always with microseconds).
+_CANONICAL_MOMENT = "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2]) + " " + ":".join(["[0-9]" * 2] * 3)
+_CANONICAL_MOMENT += "." + "[0-9]" * 6
+
+
+def _moment_reader(dialect: sa.Dialect) -> Callable[[Any], datetime]:
+    """SQLAlchemy's own reading of a stored moment (naive UTC) on this dialect."""
+    parse = sa.DateTime().dialect_impl(dialect).result_processor(dialect, None)
+    return cast(Callable[[Any], datetime], parse if parse is not None else _same)
+
+
+def _json_moments(dialect: sa.Dialect) -> Callable[[Any], str]:
+    """What the typed path writes for a stored moment that is not in the usual form (SQLite's fallback)."""
+    parse = _moment_reader(dialect)
+
+    def moment(value: Any) -> str:
+        return str(parse(value).replace(tzinfo=UTC).isoformat())
+
+    return moment
+
+
+def _sqlite_json_value(column: sa.Column[Any]) -> str:
+    """The SQL that makes a column's JSON value as the typed path would (``_json_value``)."""
+    c = _quoted(column.name)
+    if isinstance(column.type, UTCDateTime):
+        return (
+            f"CASE WHEN {c} IS NULL THEN NULL WHEN {c} GLOB '{_CANONICAL_MOMENT}' THEN substr({c}, 1, 10) "
+            f"|| 'T' || substr({c}, 12, CASE WHEN substr({c}, 21) = '000000' THEN 8 ELSE 15 END) || '+00:00' "
+            f"ELSE pk_json_moment({c}) END"
+        )
+    if isinstance(column.type, sa.Boolean):
+        return f"CASE WHEN {c} IS NULL THEN NULL WHEN {c} THEN json('true') ELSE json('false') END"
+    return c
+
+
+def _sqlite_records(session: Session, table: sa.Table) -> Iterator[list[str]]:
+    """A table's records as JSON texts made by SQLite. A JSON column (an event's ``data``) is stored as the
+    JSON text SQLAlchemy wrote, and goes out as it is."""
+    raw = _driver(session)
+    raw.create_function("pk_json_moment", 1, _json_moments(session.get_bind().dialect), deterministic=True)
+    documents = [c.name for c in table.columns if isinstance(c.type, sa.JSON)]
+    pairs = ", ".join(
+        f"'{c.name}', {_sqlite_json_value(c)}" for c in table.columns if c.name not in documents
+    )
+    order = ", ".join(_quoted(c.name) for c in table.primary_key.columns)
+    extra = "".join(f", {_quoted(name)}" for name in documents)
+    is_promise = table.name == Promise.__tablename__
+    if is_promise:
+        extra += ", id"
+    cursor = raw.execute(f"SELECT json_object({pairs}){extra} FROM {_quoted(table.name)} ORDER BY {order}")
+    tags = _tag_stream(session) if is_promise else None
+    keys = [f',"{name}":' for name in documents]
+    while rows := cursor.fetchmany(EXPORT_CHUNK):
+        if not documents and tags is None:
+            yield [row[0] for row in rows]
+            continue
+        out = []
+        for row in rows:
+            text = row[0][:-1]
+            for i, key in enumerate(keys, start=1):
+                text += key + (row[i] if row[i] is not None else "null")
+            if tags is not None:
+                text += ',"tags":' + json.dumps(tags.of(row[-1]), ensure_ascii=False)
+            out.append(text + "}")
+        yield out
+
+
+class _TagStream:
+    """The tags of promises asked for in id order, read alongside them (one pass over the tag table)."""
+
+    def __init__(self, rows: Iterator[tuple[int, str]]) -> None:
+        self._rows = rows
+        self._next = next(rows, None)
+
+    def of(self, promise_id: int) -> list[str]:
+        found: list[str] = []
+        while self._next is not None and self._next[0] <= promise_id:
+            if self._next[0] == promise_id:
+                found.append(self._next[1])
+            self._next = next(self._rows, None)
+        return found
+
+
+def _tag_stream(session: Session) -> _TagStream:
+    tag = _table(Tag)
+    query = sa.select(tag.c.promise_id, tag.c.tag).order_by(tag.c.promise_id, tag.c.tag)
+    rows = session.connection().execution_options(yield_per=EXPORT_CHUNK).execute(query)
+    return _TagStream(iter(cast(Iterator[tuple[int, str]], rows)))
 
 
 def _json_value(value: Any) -> Any:
@@ -100,161 +241,240 @@ def _json_value(value: Any) -> Any:
     return value
 
 
-def export_sections(session: Session) -> Iterator[tuple[str, Iterator[dict[str, Any]]]]:
-    """Every table as (its key in a JSON export, its records as JSON values), parents first.
-
-    Records stream from the database: a book of any size is written in flat memory. A promise's
-    record carries its ``tags``.
-    """
-    tag_table = _table(Tag)
-    tags: dict[int, list[str]] = defaultdict(list)
-    query = sa.select(tag_table.c.promise_id, tag_table.c.tag).order_by(
-        tag_table.c.promise_id, tag_table.c.tag
-    )
-    for promise_id, tag in session.execute(query):
-        tags[promise_id].append(tag)
-
-    def records(table: sa.Table) -> Iterator[dict[str, Any]]:
-        names = [c.name for c in table.columns]
-        is_promise = table.name == Promise.__tablename__
-        for row in session.execute(sa.select(table).order_by(*table.primary_key.columns)):
+def _python_records(session: Session, table: sa.Table) -> Iterator[list[str]]:
+    """A table's records as JSON texts made from the typed rows (any engine)."""
+    names = [c.name for c in table.columns]
+    is_promise = table.name == Promise.__tablename__
+    tags = _tag_stream(session) if is_promise else None
+    query = sa.select(table).order_by(*table.primary_key.columns)
+    result = session.connection().execution_options(yield_per=EXPORT_CHUNK).execute(query)
+    for rows in result.partitions():
+        out = []
+        for row in rows:
             record = {name: _json_value(value) for name, value in zip(names, row, strict=True)}
-            if is_promise:
-                record["tags"] = tags.get(record["id"], [])
-            yield record
-
-    for table in _data_tables():
-        yield _json_key(table), records(table)
+            if tags is not None:
+                record["tags"] = tags.of(record["id"])
+            out.append(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        yield out
 
 
-# --- import: checking a JSON export's tables ---------------------------------------------------------
+# --- export: CSV, one promise a row ---------------------------------------------------------------
 
 
-@dataclass
-class JsonTables:
-    """A JSON export's tables, each record checked against its columns; not yet written."""
+class SettledPromise(NamedTuple):
+    """A promise whose judgement is settled, as the book keeps it: fulfilled (or cancelled with nothing
+    delivered), not waiting for goods, without a readiness or a deposit. The outcome columns hold what
+    ``rules.assess`` decided when it was settled, which no later ``now`` changes; ``status`` and
+    ``deviations`` are read from them. Everything else is exported through ``PromiseView``."""
 
-    tables: list[tuple[sa.Table, list[dict[str, Any]]]] = field(default_factory=list)
-    tags: list[dict[str, Any]] = field(default_factory=list)
-
-    def count(self, name: str) -> int:
-        return sum(len(rows) for table, rows in self.tables if table.name == name)
-
-    @property
-    def promises(self) -> int:
-        return self.count(Promise.__tablename__)
-
-    @property
-    def deliveries(self) -> int:
-        return self.count(Delivery.__tablename__)
-
-    @property
-    def customers(self) -> int:
-        return self.count(Customer.__tablename__)
-
-
-def section_keys() -> tuple[str, ...]:
-    """The keys of the tables in a JSON export."""
-    return tuple(_json_key(t) for t in _data_tables())
-
-
-def check_json_sections(doc: dict[str, Any], name: str) -> JsonTables:
-    """Check an export's tables against the schema; each record is dropped from ``doc`` once checked."""
-    plan = JsonTables()
-    ids: dict[str, set[Any]] = {}
-    for table in _data_tables():
-        key = _json_key(table)
-        records = doc.get(key, [])
-        if not isinstance(records, list):
-            raise BadInput(f'{name}: "{key}" must be a list of records; nothing was imported.')
-        rows = []
-        for i, record in enumerate(records):
-            where = f"{name}: {key}[{i}]"
-            row = _json_record(table, record, where)
-            if table.name == Promise.__tablename__:
-                plan.tags.extend(_json_tags(row["id"], record.get("tags", []), where))
-            rows.append(row)
-            records[i] = None
-        pk_cols = [c.name for c in table.primary_key.columns]
-        seen: set[Any] = set()
-        for i, row in enumerate(rows):
-            ident = tuple(row[c] for c in pk_cols)
-            if ident in seen:
-                shown = ", ".join(str(v) for v in ident)
-                raise BadInput(f"{name}: {key}[{i}] repeats the id {shown}; nothing was imported.")
-            seen.add(ident)
-        if len(pk_cols) == 1:
-            ids[f"{table.name}.{pk_cols[0]}"] = {i[0] for i in seen}
-        plan.tables.append((table, rows))
-    for table, rows in plan.tables:
-        _check_references(table, rows, ids, f"{name}: {_json_key(table)}")
-    _check_derived(plan, name)
-    return plan
+    id: int
+    kind: str
+    customer: str | None
+    what: str
+    quantity: int
+    price_minor: int | None
+    currency: str | None
+    due: datetime
+    date_only: bool
+    original_due: datetime | None
+    renegotiated: bool
+    status: str
+    deviations: tuple[str, ...]
+    delivered_quantity: int
+    charged_minor: int | None
+    charged_currency: str | None
+    fulfilled_at: datetime | None
+    late_seconds: int | None
+    staff: str | None
+    tags: tuple[str, ...]
+    note: str | None
+    parent_id: int | None
+    remedied: bool
+    unhappy: bool
+    created: datetime
+    handover: str | None
 
 
-def _json_tags(promise_id: int, tags: Any, where: str) -> Iterator[dict[str, Any]]:
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise BadInput(f'{where}: "tags" must be a list of words; nothing was imported.')
-    for tag in tags:
-        _check_text(tag, f'{where}: a tag "{visible(tag)}"')
-    for tag in dict.fromkeys(t.strip() for t in tags):
-        yield {"promise_id": promise_id, "tag": tag}
+_DEVIATION_FLAGS = (
+    (DeviationKind.late, "dev_late"),
+    (DeviationKind.substituted, "dev_substituted"),
+    (DeviationKind.price, "dev_price"),
+    (DeviationKind.short, "dev_short"),
+    (DeviationKind.excess, "dev_excess"),
+)
+_TAG_SEPARATOR = "\x1f"  # no tag holds it: a tag is one line of text without control characters
+_KINDS = frozenset(Kind)
 
 
-def _json_record(table: sa.Table, record: Any, where: str) -> dict[str, Any]:
-    """One record checked against its table's columns: known fields only, each of the column's type."""
-    if not isinstance(record, dict):
-        raise BadInput(f"{where} is not a record; nothing was imported.")
-    extra = set(record) - {c.name for c in table.columns} - ({"tags"} if table.name == "promise" else set())
-    if extra:
-        raise BadInput(
-            f'{where} has an unknown field "{sorted(extra)[0]}"; was it written by a newer pk? '
-            "Nothing was imported."
-        )
-    row: dict[str, Any] = {}
-    for column in table.columns:
-        value = record.get(column.name)
-        if value is None:
-            if not column.nullable:
-                raise BadInput(f'{where} has no "{column.name}"; nothing was imported.')
-            row[column.name] = None
+def export_promises(session: Session, *, clock: Clock) -> Iterator[SettledPromise | PromiseView]:
+    """Every promise but the undone ones, in ``promise list`` order (due, then id), for the CSV export: a
+    settled one as its stored row (``SettledPromise``), any other judged now (``PromiseView``).
+
+    On another engine than SQLite every promise is a ``PromiseView`` (``queries.iter_promises``).
+    """
+    if not _is_sqlite(session):
+        from promisekeeper.store.queries import iter_promises
+
+        yield from iter_promises(session, clock=clock)
+        return
+    moment = _moment_reader(session.get_bind().dialect)
+
+    def aware(text: Any) -> datetime | None:
+        return None if text is None else moment(text).replace(tzinfo=UTC)
+
+    flag_columns = ", ".join(f"p.{name}" for _, name in _DEVIATION_FLAGS)
+    cursor = _driver(session).execute(
+        "SELECT p.id, p.kind, c.name, p.what, p.quantity, p.price_minor, p.currency, p.due, p.date_only, "
+        "p.original_due, p.renegotiated, p.state, p.delivered_quantity, p.charged_minor, p.charged_currency, "
+        "p.fulfilled_at, p.late_seconds, p.staff, "
+        f"(SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM promise_tag WHERE promise_id = p.id "
+        "ORDER BY tag)), p.note, p.parent_id, p.remedied, p.unhappy, p.created, p.handover, "
+        f"{flag_columns}, "
+        "p.ready_at IS NULL AND p.deposit_minor IS NULL AND NOT EXISTS (SELECT 1 FROM supply_link l "
+        "JOIN supply_order o ON o.id = l.order_id WHERE l.promise_id = p.id AND o.state != 'voided') AND "
+        "(p.state = 'fulfilled' OR (p.state = 'cancelled' AND NOT EXISTS "
+        "(SELECT 1 FROM delivery d WHERE d.promise_id = p.id))) "
+        "FROM promise p LEFT JOIN customer c ON c.id = p.customer_id "
+        "WHERE p.state != 'voided' ORDER BY p.due, p.id"
+    )
+    handovers = (None, *Handover)
+    while rows := cursor.fetchmany(EXPORT_CHUNK):
+        out: list[SettledPromise | None] = []
+        later: list[int] = []
+        for r in rows:
+            if not r[30] or r[1] not in _KINDS or r[24] not in handovers:
+                out.append(None)
+                later.append(r[0])
+                continue
+            cancelled = r[11] == State.cancelled
+            flags = zip(_DEVIATION_FLAGS, r[25:30], strict=True)
+            kinds = () if cancelled else tuple(str(k) for (k, _), flag in flags if flag)
+            tags = r[18]
+            out.append(
+                SettledPromise(
+                    r[0],
+                    r[1],
+                    r[2],
+                    r[3],
+                    r[4],
+                    r[5],
+                    r[6],
+                    aware(r[7]),  # type: ignore[arg-type]
+                    bool(r[8]),
+                    aware(r[9]),
+                    bool(r[10]),
+                    Status.cancelled if cancelled else Status.deviated if kinds else Status.kept,
+                    kinds,
+                    0 if cancelled else r[12],
+                    None if cancelled else r[13],
+                    None if cancelled else r[14],
+                    None if cancelled else aware(r[15]),
+                    None if cancelled else r[16],
+                    r[17],
+                    tuple(tags.split(_TAG_SEPARATOR)) if tags else (),
+                    r[19],
+                    r[20],
+                    bool(r[21]),
+                    bool(r[22]),
+                    aware(r[23]),  # type: ignore[arg-type]
+                    (r[24] or Handover.pickup) if r[1] == Kind.delivery else None,
+                )
+            )
+        judged: dict[int, PromiseView] = {}
+        if later:
+            loaded = {p.id: p for p in session.exec(select(Promise).where(col(Promise.id).in_(later)))}
+            judged = {v.id: v for v in views(session, [loaded[i] for i in later], clock)}
+        for r, settled in zip(rows, out, strict=True):
+            yield settled if settled is not None else judged[r[0]]
+
+
+# --- import: the checks shared by both formats --------------------------------------------------------
+
+
+def _check_text(value: str, where: str, *, multiline: bool = False) -> None:
+    found = unsafe_character(value, multiline=multiline)
+    if found is not None:
+        raise BadInput(f"{where} contains {found}; nothing was imported.")
+
+
+def _does_not_fit(source: str, exc: IntegrityError) -> BadInput:
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "a constraint failed"
+    return BadInput(f"{source} does not fit the database ({reason}); nothing was imported.")
+
+
+def require_empty(session: Session, name: str) -> None:
+    """A JSON export is imported into an empty book only: its ids are kept as they are."""
+    first = (Customer.__tablename__, Promise.__tablename__)  # named first: what a user recognises
+    for table in sorted(_data_tables(), key=lambda t: t.name not in first):
+        if session.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first() is None:
             continue
-        row[column.name] = _json_cell(column, value, where)
-    if table.name == Promise.__tablename__:
-        _check_promise(row, where)
-    return row
+        count = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+        raise BadInput(
+            f"The database already holds {count} {_json_key(table).replace('_', ' ')}; a JSON export is "
+            f"imported into an empty database only, e.g. pk --db restored.db import {name}."
+        )
 
 
-def _json_cell(column: sa.Column[Any], value: Any, where: str) -> Any:
+class _Ids:
+    """A set of whole numbers (a table's ids) in little memory: a bit each for the usual small positive ids,
+    a set for any other."""
+
+    __slots__ = ("_bits", "_more")
+    _LIMIT = 1 << 28  # at most 32 MB of bits
+
+    def __init__(self) -> None:
+        self._bits = bytearray()
+        self._more: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Add ``value``; ``False`` when it was there already."""
+        if 0 <= value < self._LIMIT:
+            byte, mask = value >> 3, 1 << (value & 7)
+            bits = self._bits
+            if byte >= len(bits):
+                bits.extend(bytes(max(byte + 1 - len(bits), len(bits))))
+            if bits[byte] & mask:
+                return False
+            bits[byte] |= mask
+            return True
+        if value in self._more:
+            return False
+        self._more.add(value)
+        return True
+
+    def __contains__(self, value: object) -> bool:
+        if isinstance(value, int) and 0 <= value < self._LIMIT:
+            byte = value >> 3
+            return byte < len(self._bits) and bool(self._bits[byte] & (1 << (value & 7)))
+        return value in self._more
+
+
+# --- import: a JSON export, streamed --------------------------------------------------------------------
+
+_DEEPEST = 16  # an event's fields are flat, with a list or object or two: deeper is no pk export
+_TEXT, _MOMENT, _BOOL, _INT, _DOC = range(5)
+
+
+def _kind_of(column: sa.Column[Any]) -> int:
     kind = column.type
     if isinstance(kind, UTCDateTime):
-        if isinstance(value, str):
-            try:
-                moment = datetime.fromisoformat(value)
-            except ValueError:
-                moment = None
-            if moment is not None and moment.tzinfo is not None:
-                return moment.astimezone(UTC)
-        expected = "an ISO 8601 moment with its offset"
-    elif isinstance(kind, sa.Boolean):
-        if isinstance(value, bool):
-            return value
-        expected = "true or false"
-    elif isinstance(kind, sa.Integer):
-        if isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
-            return value
-        expected = "a whole number"
-    elif isinstance(kind, sa.JSON):
-        if isinstance(value, dict):
-            _check_fields(value, f'{where}: "{column.name}"')
-            return value
-        expected = "an object of fields"
-    else:
-        if isinstance(value, str):
-            _check_text(value, f'{where}: "{column.name}"', multiline=column.name == "note")
-            return value
-        expected = "text"
-    raise BadInput(f'{where}: "{column.name}" must be {expected}, not {_shown(value)}; nothing was imported.')
+        return _MOMENT
+    if isinstance(kind, sa.Boolean):
+        return _BOOL
+    if isinstance(kind, sa.Integer):
+        return _INT
+    if isinstance(kind, sa.JSON):
+        return _DOC
+    return _TEXT
+
+
+_EXPECTED = {
+    _MOMENT: "an ISO 8601 moment with its offset",
+    _BOOL: "true or false",
+    _INT: "a whole number",
+    _DOC: "an object of fields",
+    _TEXT: "text",
+}
 
 
 def _shown(value: Any) -> str:
@@ -264,15 +484,6 @@ def _shown(value: Any) -> str:
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
     return "a list" if isinstance(value, list) else "an object"
-
-
-def _check_text(value: str, where: str, *, multiline: bool = False) -> None:
-    found = unsafe_character(value, multiline=multiline)
-    if found is not None:
-        raise BadInput(f"{where} contains {found}; nothing was imported.")
-
-
-_DEEPEST = 16  # an event's fields are flat, with a list or object or two: deeper is no pk export
 
 
 def _check_fields(data: dict[str, Any], where: str) -> None:
@@ -293,65 +504,95 @@ def _check_fields(data: dict[str, Any], where: str) -> None:
             todo.extend((item, depth + 1) for item in value)
 
 
-def _check_derived(plan: JsonTables, name: str) -> None:
-    """A file's derived promise fields may not contradict what it holds (docs/reference.md, "Import").
-
-    Refused, naming the promise: ``fulfilled`` with no delivery; ``cancelled`` with no ``closed_at``;
-    ``remedied`` with no remedy; a ``parent_id`` that is the promise itself or closes a circle. (The
-    outcome columns — delivered quantity, charged, fulfilled_at, lateness, deviations — and an open
-    promise's or a fulfilled one's ``closed_at`` are recomputed when it is written, by ``_rejudged``.)
-    """
-    by_table = {table.name: rows for table, rows in plan.tables}
-    delivered = {d["promise_id"] for d in by_table.get(Delivery.__tablename__, [])}
-    remedied = {r["promise_id"] for r in by_table.get(Remedy.__tablename__, [])}
-    promises = by_table.get(Promise.__tablename__, [])
-    parents: dict[int, int | None] = {p["id"]: p["parent_id"] for p in promises}
-    rooted: set[int] = set()
-    for i, p in enumerate(promises):
-        where = f"{name}: promises[{i}] (#{p['id']})"
-        if p["state"] == State.fulfilled and p["id"] not in delivered:
-            raise BadInput(
-                f"{where} says it was fulfilled, but the file holds no delivery for it; nothing was imported."
-            )
-        if p["state"] == State.cancelled and p["closed_at"] is None:
-            raise BadInput(
-                f'{where} says it was cancelled, but not when ("closed_at"); nothing was imported.'
-            )
-        if p["remedied"] and p["id"] not in remedied:
-            raise BadInput(
-                f"{where} says it was remedied, but the file holds no remedy for it; nothing was imported."
-            )
-        _check_ancestry(p, parents, rooted, where)
+def _scalar_default(column: sa.Column[Any]) -> Any:
+    """The column's default value, when it is a plain value (a customer's ``consent``: ``none``)."""
+    default = column.default
+    return getattr(default, "arg", None) if default is not None and default.is_scalar else None
 
 
-def _check_ancestry(
-    promise: dict[str, Any], parents: dict[int, int | None], rooted: set[int], where: str
-) -> None:
-    """Refuse a promise whose parents lead back to itself or into a circle; ``rooted`` remembers the
-    promises already known to lead to none, so a long chain is walked once, not once per promise."""
-    chain = [promise["id"]]
-    on_chain = {promise["id"]}
-    parent = promise["parent_id"]
-    while parent is not None and parent not in rooted:
-        if parent in on_chain:
-            if parent == promise["id"] == promise["parent_id"]:
-                raise BadInput(f'{where} is its own parent ("parent_id"); nothing was imported.')
-            shown = " → ".join(f"#{i}" for i in [*chain[chain.index(parent) :], parent])
-            raise BadInput(f"{where} leads to a circle of parents ({shown}); nothing was imported.")
-        chain.append(parent)
-        on_chain.add(parent)
-        parent = parents.get(parent)
-    rooted.update(chain)
+class _Columns:
+    """How to check a table's records: each column's name, kind, whether it may be missing, its default."""
+
+    def __init__(self, table: sa.Table) -> None:
+        self.table = table
+        self.key = _json_key(table)
+        self.names = [c.name for c in table.columns]
+        self.allowed = frozenset(self.names) | ({"tags"} if table.name == Promise.__tablename__ else set())
+        self.columns = [(c.name, _kind_of(c), bool(c.nullable), _scalar_default(c)) for c in table.columns]
+        self.pk = [c.name for c in table.primary_key.columns]
+        single = table.primary_key.columns.values()
+        self.int_pk = len(single) == 1 and isinstance(single[0].type, sa.Integer)
+        self.refs = [
+            (self.names.index(c.name), c.name, fk.column.table.name)
+            for c in table.columns
+            for fk in c.foreign_keys
+        ]
+
+    def row(self, record: Any, where: str) -> list[Any]:
+        """One record checked against the columns: known fields only, each of the column's type; its values
+        in column order (moments as aware UTC datetimes). A field that is missing takes the column's
+        default (a file of an older schema); one that is ``null`` must be allowed to be."""
+        if not isinstance(record, dict):
+            raise BadInput(f"{where} is not a record; nothing was imported.")
+        if not self.allowed.issuperset(record):
+            extra = sorted(set(record) - self.allowed)[0]
+            raise BadInput(
+                f'{where} has an unknown field "{extra}"; was it written by a newer pk? Nothing was imported.'
+            )
+        row: list[Any] = []
+        for name, kind, nullable, default in self.columns:
+            value = record.get(name)
+            if value is None:
+                if default is not None and name not in record:
+                    value = default
+                elif nullable:
+                    row.append(None)
+                    continue
+                else:
+                    raise BadInput(f'{where} has no "{name}"; nothing was imported.')
+            if kind == _TEXT:
+                if isinstance(value, str):
+                    if unsafe_character(value, multiline=name == "note") is not None:
+                        _check_text(value, f'{where}: "{name}"', multiline=name == "note")
+                    row.append(value)
+                    continue
+            elif kind == _INT:
+                if isinstance(value, int) and not isinstance(value, bool) and -(2**63) < value < 2**63:
+                    row.append(value)
+                    continue
+            elif kind == _MOMENT:
+                if isinstance(value, str):
+                    try:
+                        moment = datetime.fromisoformat(value)
+                    except ValueError:
+                        moment = None
+                    if moment is not None and moment.tzinfo is not None:
+                        row.append(moment.astimezone(UTC))
+                        continue
+            elif kind == _BOOL:
+                if isinstance(value, bool):
+                    row.append(value)
+                    continue
+            elif isinstance(value, dict):
+                _check_fields(value, f'{where}: "{name}"')
+                row.append(value)
+                continue
+            raise BadInput(
+                f'{where}: "{name}" must be {_EXPECTED[kind]}, not {_shown(value)}; nothing was imported.'
+            )
+        return row
 
 
 def _check_promise(row: dict[str, Any], where: str) -> None:
-    if row["kind"] not in tuple(Kind):
+    if row["kind"] not in _KINDS:
         raise BadInput(f'{where}: unknown kind "{row["kind"]}"; nothing was imported.')
     if row["state"] not in tuple(State):
         raise BadInput(f'{where}: unknown state "{row["state"]}"; nothing was imported.')
     if row["quantity"] < 1:
         raise BadInput(f"{where}: the quantity must be at least 1; nothing was imported.")
-    for code in (row["currency"], row["charged_currency"]):
+    if row["handover"] is not None and row["handover"] not in tuple(Handover):
+        raise BadInput(f'{where}: unknown handover "{row["handover"]}"; nothing was imported.')
+    for code in (row["currency"], row["charged_currency"], row["deposit_currency"]):
         if code is not None:
             try:
                 currency_code(code)
@@ -359,93 +600,297 @@ def _check_promise(row: dict[str, Any], where: str) -> None:
                 raise BadInput(f'{where}: unknown currency "{code}"; nothing was imported.') from None
 
 
-def _check_references(
-    table: sa.Table, rows: list[dict[str, Any]], ids: dict[str, set[Any]], where: str
-) -> None:
-    for column in table.columns:
-        for fk in column.foreign_keys:
-            known = ids.get(fk.target_fullname)
-            if known is None:  # pragma: no cover - every foreign key of the schema points at an id column
-                continue
-            for i, row in enumerate(rows):
-                value = row[column.name]
-                if value is not None and value not in known:
-                    target = fk.column.table.name
-                    raise BadInput(
-                        f'{where}[{i}]: "{column.name}" {value} names no {target} in the file; '
-                        "nothing was imported."
-                    )
+def _json_tags(tags: Any, where: str) -> list[str]:
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        raise BadInput(f'{where}: "tags" must be a list of words; nothing was imported.')
+    for tag in tags:
+        _check_text(tag, f'{where}: a tag "{visible(tag)}"')
+    return list(dict.fromkeys(t.strip() for t in tags))
 
 
-# --- import: writing ---------------------------------------------------------------------------------
+@dataclass
+class ImportCounts:
+    """What an import holds: promises, deliveries, and customers (JSON: all in the file; CSV: those made,
+    or that would be made)."""
+
+    promises: int = 0
+    deliveries: int = 0
+    customers: int = 0
 
 
-def _does_not_fit(source: str, exc: IntegrityError) -> BadInput:
-    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "a constraint failed"
-    return BadInput(f"{source} does not fit the database ({reason}); nothing was imported.")
+class JsonImport:
+    """A JSON export taken in record by record, checked against the schema, and (``session`` given and
+    ``write``) written in batches into an empty book in the caller's transaction; then every promise's
+    outcome is judged again by the rules from its deliveries (the file's derived fields are never trusted).
 
+    Sections come in pk's order (parents first); ids, references and the derived fields are checked as in
+    ``docs/reference.md`` ("Import"), in memory that grows with the ids only (a bit each).
+    """
 
-def require_empty(session: Session, name: str) -> None:
-    """A JSON export is imported into an empty book only: its ids are kept as they are."""
-    first = (Customer.__tablename__, Promise.__tablename__)  # named first: what a user recognises
-    for table in sorted(_data_tables(), key=lambda t: t.name not in first):
-        count = session.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-        if count:
+    def __init__(self, session: Session | None, *, source: str, clock: Clock, write: bool = True) -> None:
+        self.session = session
+        self.name = source
+        self.clock = clock
+        self.write = write and session is not None
+        self.counts = ImportCounts()
+        self._order = {_json_key(t): n for n, t in enumerate(_data_tables())}
+        self._tables = {_json_key(t): t for t in _data_tables()}
+        self._ids: dict[str, _Ids] = {}
+        self._keys: set[tuple[Any, ...]] = set()
+        self._columns: _Columns | None = None
+        self._last = -1
+        self._index = 0
+        self._buffer: list[list[Any]] = []
+        self._tags: list[tuple[int, str]] = []
+        self._pending: list[tuple[int, str, int, str]] = []  # a reference to a later row of the same table
+        self._fulfilled: list[tuple[int, int]] = []
+        self._remedied: list[tuple[int, int]] = []
+        self._parents: dict[int, tuple[int, int | None]] = {}
+        self._delivered = _Ids()  # the promises that the file's deliveries name
+        self._remedies = _Ids()  # ... and its remedies
+        self._written: list[sa.Table] = []
+        if self.write:
+            assert session is not None
+            require_empty(session, source)
+            if _is_sqlite(session):
+                session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
+        elif session is not None:
+            require_empty(session, source)
+
+    def known(self, key: str) -> bool:
+        return key in self._order
+
+    def section(self, key: str) -> None:
+        """The records that follow belong to the section ``key`` (a key of ``section_keys``)."""
+        self._end_section()
+        order = self._order[key]
+        if order <= self._last:
+            before = next(k for k, n in self._order.items() if n == self._last)
             raise BadInput(
-                f"The database already holds {count} {_json_key(table).replace('_', ' ')}; a JSON export is "
-                f"imported into an empty database only, e.g. pk --db restored.db import {name}."
+                f'{self.name}: the section "{key}" comes after "{before}"; a pk export lists its tables in '
+                "its own order, parents first. Nothing was imported."
             )
+        self._last = order
+        self._columns = _Columns(self._tables[key])
+        self._index = 0
+        if self._columns.int_pk:
+            self._ids[self._columns.table.name] = _Ids()
+        self._keys = set()
+
+    def record(self, record: Any) -> None:
+        """The next record of the current section."""
+        cols = self._columns
+        assert cols is not None
+        i = self._index
+        self._index += 1
+        where = f"{self.name}: {cols.key}[{i}]"
+        row = cols.row(record, where)
+        table = cols.table.name
+        if cols.int_pk:
+            ident = row[0] if cols.pk[0] == cols.names[0] else row[cols.names.index(cols.pk[0])]
+            if not self._ids[table].add(ident):
+                raise BadInput(f"{self.name}: {cols.key}[{i}] repeats the id {ident}; nothing was imported.")
+        else:
+            key = tuple(row[cols.names.index(c)] for c in cols.pk)
+            if key in self._keys:
+                shown = ", ".join(str(v) for v in key)
+                raise BadInput(f"{self.name}: {cols.key}[{i}] repeats the id {shown}; nothing was imported.")
+            self._keys.add(key)
+        for n, name, target in cols.refs:
+            value = row[n]
+            if value is None:
+                continue
+            known = self._ids.get(target)
+            if known is not None and value in known:
+                continue
+            if target == table:
+                self._pending.append((i, name, value, target))
+                continue
+            raise BadInput(
+                f'{self.name}: {cols.key}[{i}]: "{name}" {value} names no {target} in the file; '
+                "nothing was imported."
+            )
+        if table == Promise.__tablename__:
+            self._promise(dict(zip(cols.names, row, strict=True)), record, i, where)
+        elif table == Delivery.__tablename__:
+            self.counts.deliveries += 1
+            self._delivered.add(row[cols.names.index("promise_id")])
+        elif table == Remedy.__tablename__:
+            self._remedies.add(row[cols.names.index("promise_id")])
+        elif table == Customer.__tablename__:
+            self.counts.customers += 1
+        if self.write:
+            self._buffer.append(row)
+            if len(self._buffer) >= 10 * BATCH:
+                self._flush()
+
+    def _promise(self, p: dict[str, Any], record: dict[str, Any], i: int, where: str) -> None:
+        _check_promise(p, where)
+        self.counts.promises += 1
+        pid = p["id"]
+        tags = _json_tags(record.get("tags", []), where)
+        if self.write:
+            self._tags.extend((pid, tag) for tag in tags)
+        named = f"{self.name}: promises[{i}] (#{pid})"
+        if p["state"] == State.fulfilled:
+            self._fulfilled.append((i, pid))
+        if p["state"] == State.cancelled and p["closed_at"] is None:
+            raise BadInput(
+                f'{named} says it was cancelled, but not when ("closed_at"); nothing was imported.'
+            )
+        if p["remedied"]:
+            self._remedied.append((i, pid))
+        if p["parent_id"] is not None:
+            self._parents[pid] = (i, p["parent_id"])
+
+    def _flush(self) -> None:
+        cols = self._columns
+        if not self.write or cols is None or not (self._buffer or self._tags):
+            return
+        assert self.session is not None
+        try:
+            _insert_values(self.session, cols.table, cols.names, self._buffer)
+            if self._tags:
+                _insert_values(self.session, _table(Tag), ("promise_id", "tag"), self._tags)
+        except IntegrityError as exc:
+            raise _does_not_fit(self.name, exc) from None
+        self._buffer = []
+        self._tags = []
+
+    def _end_section(self) -> None:
+        cols = self._columns
+        if cols is None:
+            return
+        self._flush()
+        if self.write and cols.table not in self._written:
+            self._written.append(cols.table)
+        for i, name, value, target in self._pending:
+            if value not in self._ids[target]:
+                raise BadInput(
+                    f'{self.name}: {cols.key}[{i}]: "{name}" {value} names no {target} in the file; '
+                    "nothing was imported."
+                )
+        self._pending = []
+        if cols.table.name == Promise.__tablename__:
+            self._check_ancestry()
+        self._columns = None
+
+    def _check_ancestry(self) -> None:
+        """Refuse a promise whose parents lead back to itself or into a circle; each chain is walked once."""
+        rooted: set[int] = set()
+        for pid, (i, parent) in sorted(self._parents.items(), key=lambda item: item[1][0]):
+            chain = [pid]
+            on_chain = {pid}
+            while parent is not None and parent not in rooted:
+                if parent in on_chain:
+                    where = f"{self.name}: promises[{i}] (#{pid})"
+                    if parent == pid == self._parents[pid][1]:
+                        raise BadInput(f'{where} is its own parent ("parent_id"); nothing was imported.')
+                    shown = " → ".join(f"#{n}" for n in [*chain[chain.index(parent) :], parent])
+                    raise BadInput(f"{where} leads to a circle of parents ({shown}); nothing was imported.")
+                chain.append(parent)
+                on_chain.add(parent)
+                found = self._parents.get(parent)
+                parent = found[1] if found else None
+            rooted.update(chain)
+        self._parents = {}
+
+    def finish(self, progress: Progress | None = None) -> ImportCounts:
+        """After the last record: the derived fields checked against the file, the outcomes judged again."""
+        self._end_section()
+        for i, pid in self._fulfilled:
+            if pid not in self._delivered:
+                raise BadInput(
+                    f"{self.name}: promises[{i}] (#{pid}) says it was fulfilled, but the file holds no "
+                    "delivery for it; nothing was imported."
+                )
+        for i, pid in self._remedied:
+            if pid not in self._remedies:
+                raise BadInput(
+                    f"{self.name}: promises[{i}] (#{pid}) says it was remedied, but the file holds no remedy "
+                    "for it; nothing was imported."
+                )
+        if self.write:
+            assert self.session is not None
+            try:
+                rejudge(self.session, clock=self.clock, progress=progress)
+                _reset_sequences(self.session, self._written)
+                self.session.flush()
+            except IntegrityError as exc:
+                raise _does_not_fit(self.name, exc) from None
+        return self.counts
 
 
-def write_json_tables(
-    session: Session, plan: JsonTables, *, source: str, clock: Clock, progress: Progress | None = None
-) -> None:
-    """Write a checked export into an empty book, each promise's outcome judged again by the rules."""
+def rejudge(session: Session, *, clock: Clock, progress: Progress | None = None) -> int:
+    """Judge every promise again from its deliveries, as the store keeps them (``base.sync``), and correct
+    the stored outcome where it differs: an open promise has no ``closed_at``; a fulfilled one without it was
+    closed by its last delivery. Reads the book a chunk of promises at a time; returns how many it judged."""
     progress = progress or _noop
-    require_empty(session, source)
-    try:
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
-        deliveries: dict[int, list[Fulfilment]] = defaultdict(list)
-        for table, rows in plan.tables:
-            if table.name == Delivery.__tablename__:
-                for d in sorted(rows, key=lambda r: (r["at"], r["id"])):
-                    deliveries[d["promise_id"]].append(
-                        Fulfilment(
-                            d["at"], d["what"], d["quantity"], money_of(d["price_minor"], d["currency"])
-                        )
-                    )
-        total = sum(len(rows) for _t, rows in plan.tables) + len(plan.tags)
-        done = 0
-        for table, rows in plan.tables:
-            if table.name == Promise.__tablename__:
-                rows = [_rejudged(row, deliveries[row["id"]], clock) for row in rows]
-            for batch in _batches(rows, 10 * BATCH):
-                _bulk_insert(session, table, batch)
-                done += len(batch)
-                progress("Writing", done, total)
-            if table.name == Promise.__tablename__:
-                _bulk_insert(session, _table(Tag), plan.tags)
-                done += len(plan.tags)
-        _reset_sequences(session, [table for table, _rows in plan.tables])
-        session.flush()
-    except IntegrityError as exc:
-        raise _does_not_fit(source, exc) from None
-    progress("Writing", total, total)
+    promise, delivery = _table(Promise), _table(Delivery)
+    names = (
+        "id",
+        "what",
+        "quantity",
+        "price_minor",
+        "currency",
+        "due",
+        "state",
+        "kind",
+        "handover",
+        "ready_at",
+    )
+    columns = [promise.c[name] for name in (*names, *_JUDGED)]
+    parts = (delivery.c[n] for n in ("promise_id", "at", "what", "quantity", "price_minor", "currency"))
+    deliveries = sa.select(*parts).order_by(delivery.c.promise_id, delivery.c.at, delivery.c.id)
+    conn = session.connection()
+    done, last = 0, None
+    while True:
+        query = sa.select(*columns).order_by(promise.c.id).limit(BATCH)
+        if last is not None:
+            query = query.where(promise.c.id > last)
+        rows = conn.execute(query).all()
+        if not rows:
+            return done
+        last = rows[-1].id
+        found: dict[int, list[Fulfilment]] = {}
+        between = delivery.c.promise_id.between(rows[0].id, last)
+        for pid, at, what, quantity, minor, currency in conn.execute(deliveries.where(between)):
+            found.setdefault(pid, []).append(Fulfilment(at, what, quantity, money_of(minor, currency)))
+        changed = []
+        for p in rows:
+            new = _judged(p, found.get(p.id, []), clock)
+            if any(new[name] != getattr(p, name) for name in _JUDGED):
+                changed.append({"pk_id": p.id, **new})
+        _update(session, changed)
+        done += len(rows)
+        progress("Judging", done, done)
 
 
-def _rejudged(row: dict[str, Any], deliveries: list[Fulfilment], clock: Clock) -> dict[str, Any]:
-    """The promise with its derived columns recomputed by the rules, as the store keeps them: an open
-    promise has no ``closed_at``; a fulfilled one without it was closed by its last delivery."""
-    fulfilled = row["state"] == State.fulfilled
-    closed_at = row["closed_at"]
-    if row["state"] == State.active:
+def _judged(p: Any, deliveries: list[Fulfilment], clock: Clock) -> dict[str, Any]:
+    """The outcome columns of the stored promise ``p`` (a row of its columns) as the rules judge it."""
+    fulfilled = p.state == State.fulfilled
+    closed_at = p.closed_at
+    if p.state == State.active:
         closed_at = None
     elif fulfilled and closed_at is None and deliveries:
         closed_at = max(d.at for d in deliveries)
-    terms = Terms(row["what"], row["quantity"], money_of(row["price_minor"], row["currency"]), row["due"])
-    outcome = judge(terms, deliveries, state=row["state"], closed_at=closed_at, now=clock.now)
-    return {**row, "closed_at": closed_at, **outcome_columns(outcome, fulfilled=fulfilled)}
+    terms = Terms(p.what, p.quantity, money_of(p.price_minor, p.currency), p.due)
+    outcome = judge(
+        terms,
+        deliveries,
+        state=p.state,
+        closed_at=closed_at,
+        now=clock.now,
+        ready_at=ready_of(cast(Promise, p)),
+    )
+    return {"closed_at": closed_at, **outcome_columns(outcome, fulfilled=fulfilled)}
+
+
+def _update(session: Session, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        promise = _table(Promise)
+        query = sa.update(promise).where(promise.c.id == sa.bindparam("pk_id"))
+        session.connection().execute(query, rows)
 
 
 def _reset_sequences(session: Session, tables: Sequence[sa.Table]) -> None:
@@ -464,6 +909,9 @@ def _reset_sequences(session: Session, tables: Sequence[sa.Table]) -> None:
         )
 
 
+# --- import: CSV rows, streamed ------------------------------------------------------------------------
+
+
 @dataclass(slots=True)
 class CsvPromise:
     """One checked CSV row: the promise's terms and, when it was delivered, its delivery."""
@@ -480,6 +928,9 @@ class CsvPromise:
     tags: tuple[str, ...]
     delivery: Fulfilment | None
     closed: bool = False  # closed by its delivery even if short (pk's own export said it was fulfilled)
+    handover: Handover | None = None
+    deposit: Money | None = None
+    ready_at: datetime | None = None  # a pickup's readiness
     record: tuple[Any, ...] = ()  # the promise's columns but id and customer_id, as _RECORD_FIELDS
 
 
@@ -489,7 +940,9 @@ def prepare_csv_row(r: CsvPromise, clock: Clock) -> None:
     terms = Terms(what=r.what, quantity=r.quantity, price=r.price, due=r.due.moment)
     deliveries = [r.delivery] if r.delivery is not None else []
     closed_at = r.delivery.at if r.delivery is not None and (r.closed or closes(terms, deliveries)) else None
-    outcome = assess(terms, deliveries, now=clock.now, closed_at=closed_at)
+    pickup = r.kind == Kind.delivery and r.handover != Handover.delivery  # as ``base.ready_of`` reads it
+    ready_at = r.ready_at if pickup else None
+    outcome = assess(terms, deliveries, now=clock.now, closed_at=closed_at, ready_at=ready_at)
     record = {
         "kind": str(r.kind),
         "what": r.what,
@@ -510,28 +963,123 @@ def prepare_csv_row(r: CsvPromise, clock: Clock) -> None:
         "unhappy": False,
         "remedied": False,
         **outcome_columns(outcome, fulfilled=closed_at is not None),
-        "handover": None,
-        "ready_at": None,
-        "deposit_minor": None,
-        "deposit_currency": None,
+        "handover": str(r.handover) if r.handover else None,
+        "ready_at": r.ready_at,
+        "deposit_minor": r.deposit.minor if r.deposit else None,
+        "deposit_currency": r.deposit.currency if r.deposit else None,
     }
     r.record = tuple(record[name] for name in _RECORD_FIELDS)
 
 
-def _existing_customers(session: Session, keys: Iterable[str]) -> dict[str, int]:
-    customer = _table(Customer)
-    found: dict[str, int] = {}
-    for chunk in _batches(sorted(keys), 500):
-        query = sa.select(customer.c.name_key, customer.c.id).where(customer.c.name_key.in_(chunk))
-        for key, cid in session.execute(query):
-            found[key] = cid
-    return found
+class CsvImport:
+    """Checked CSV rows taken in one at a time, each judged by the rules (``prepare_csv_row``), and written
+    a batch at a time in the caller's transaction: customers made by name on first sight (a known one found
+    case-insensitively), the promises, their tags and deliveries, and an ``imported`` event each, all one
+    change. Without ``write`` nothing is written: the rows are counted, and (with a ``session``) the
+    customers that would be made."""
 
+    def __init__(self, session: Session | None, *, source: str, clock: Clock, write: bool = True) -> None:
+        self.session = session
+        self.source = source
+        self.clock = clock
+        self.write = write and session is not None
+        self.counts = ImportCounts()
+        self._customers: dict[str, int | None] = {}  # name key -> id (None: not in the book, not writing)
+        self._batch: list[CsvPromise] = []
+        self._change: int | None = None
 
-def new_csv_customers(session: Session, rows: Sequence[CsvPromise]) -> int:
-    """How many customers importing these rows would create (for ``--dry-run``)."""
-    keys = {customer_key(r.customer) for r in rows if r.customer}
-    return len(keys) - len(_existing_customers(session, keys))
+    def add(self, row: CsvPromise) -> None:
+        prepare_csv_row(row, self.clock)
+        self._batch.append(row)
+        if len(self._batch) >= BATCH:
+            self._flush()
+
+    def finish(self) -> ImportCounts:
+        self._flush()
+        return self.counts
+
+    def _flush(self) -> None:
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        self.counts.promises += len(batch)
+        self.counts.deliveries += sum(1 for r in batch if r.delivery is not None)
+        if self.session is None:
+            return
+        try:
+            self._find_customers(batch)
+            if self.write:
+                self._write(batch)
+        except IntegrityError as exc:
+            raise _does_not_fit(self.source, exc) from None
+
+    def _find_customers(self, batch: Sequence[CsvPromise]) -> None:
+        assert self.session is not None
+        names: dict[str, str] = {}
+        for r in batch:
+            if r.customer:
+                key = customer_key(r.customer)
+                if key not in self._customers:
+                    names.setdefault(key, r.customer)
+        if not names:
+            return
+        customer = _table(Customer)
+        for part in _batches(sorted(names), 500):
+            query = sa.select(customer.c.name_key, customer.c.id).where(customer.c.name_key.in_(part))
+            for key, cid in self.session.execute(query):
+                self._customers[key] = cid
+        new = [key for key in names if key not in self._customers]
+        self.counts.customers += len(new)
+        if not self.write:
+            self._customers.update(dict.fromkeys(new))
+            return
+        created = _insert_returning_ids(
+            self.session,
+            customer,
+            ("name", "name_key", "created"),
+            [(names[k], k, self.clock.now) for k in new],
+        )
+        self._customers.update(zip(new, created, strict=True))
+
+    def _write(self, batch: Sequence[CsvPromise]) -> None:
+        session = self.session
+        assert session is not None
+        now = self.clock.now
+        if self._change is None:
+            self._change = change_id(session, now)
+        customers = self._customers
+        promises = [(customers[customer_key(r.customer)] if r.customer else None, *r.record) for r in batch]
+        ids = _insert_returning_ids(session, _table(Promise), ("customer_id", *_RECORD_FIELDS), promises)
+        tags: list[tuple[int, str]] = []
+        deliveries: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        imported, source, change = str(EventKind.imported), self.source, self._change
+        for pid, (customer_id, *_rest), r in zip(ids, promises, batch, strict=True):
+            tags.extend((pid, t) for t in r.tags)
+            events.append((change, pid, customer_id, now, imported, {"source": source, "line": r.line}))
+            d = r.delivery
+            if d is not None:
+                price = d.price
+                deliveries.append(
+                    (
+                        pid,
+                        d.at,
+                        d.what,
+                        d.quantity,
+                        price.minor if price else None,
+                        price.currency if price else None,
+                    )
+                )
+        _insert_values(session, _table(Tag), ("promise_id", "tag"), tags)
+        _insert_values(
+            session,
+            _table(Delivery),
+            ("promise_id", "at", "what", "quantity", "price_minor", "currency"),
+            deliveries,
+        )
+        _insert_values(
+            session, _table(Event), ("change_id", "promise_id", "customer_id", "at", "kind", "data"), events
+        )
 
 
 def _insert_returning_ids(
@@ -544,7 +1092,7 @@ def _insert_returning_ids(
     """
     if not rows:
         return []
-    if session.get_bind().dialect.name == "sqlite":
+    if _is_sqlite(session):
         start = session.execute(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))).scalar_one() + 1
         ids = list(range(start, start + len(rows)))
         _insert_values(session, table, ["id", *names], [(i, *row) for i, row in zip(ids, rows, strict=True)])
@@ -553,97 +1101,8 @@ def _insert_returning_ids(
     return [row[0] for row in session.execute(query, [dict(zip(names, row, strict=True)) for row in rows])]
 
 
-def write_csv_rows(
-    session: Session,
-    rows: Sequence[CsvPromise],
-    *,
-    source: str,
-    clock: Clock,
-    progress: Progress | None = None,
-) -> int:
-    """Insert checked CSV rows (customers created by name, tags, deliveries, an ``imported`` event each)
-    as one change; return how many customers were created."""
-    progress = progress or _noop
-    try:
-        return _write_csv_rows(session, rows, source=source, clock=clock, progress=progress)
-    except IntegrityError as exc:
-        raise _does_not_fit(source, exc) from None
-
-
-def _write_csv_rows(
-    session: Session, rows: Sequence[CsvPromise], *, source: str, clock: Clock, progress: Progress
-) -> int:
-    names: dict[str, str] = {}
-    for r in rows:
-        if r.customer:
-            names.setdefault(customer_key(r.customer), r.customer)
-    customer_ids = _existing_customers(session, names)
-    new = [key for key in names if key not in customer_ids]
-    created = _insert_returning_ids(
-        session,
-        _table(Customer),
-        ("name", "name_key", "created"),
-        [(names[key], key, clock.now) for key in new],
-    )
-    customer_ids.update(zip(new, created, strict=True))
-    change = change_id(session, clock.now)
-
-    total = len(rows)
-    progress("Writing", 0, total)
-    promise_table, tag_table = _table(Promise), _table(Tag)
-    delivery_table, event_table = _table(Delivery), _table(Event)
-    done = 0
-    for batch in _batches(rows):
-        promises = [
-            (customer_ids[customer_key(r.customer)] if r.customer else None, *r.record) for r in batch
-        ]
-        ids = _insert_returning_ids(session, promise_table, ("customer_id", *_RECORD_FIELDS), promises)
-        tags: list[dict[str, Any]] = []
-        deliveries: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        for pid, (customer_id, *_rest), r in zip(ids, promises, batch, strict=True):
-            tags.extend({"promise_id": pid, "tag": t} for t in r.tags)
-            events.append(
-                {
-                    "change_id": change,
-                    "promise_id": pid,
-                    "customer_id": customer_id,
-                    "at": clock.now,
-                    "kind": str(EventKind.imported),
-                    "data": {"source": source, "line": r.line},
-                }
-            )
-            d = r.delivery
-            if d is not None:
-                deliveries.append(
-                    {
-                        "promise_id": pid,
-                        "at": d.at,
-                        "what": d.what,
-                        "quantity": d.quantity,
-                        "price_minor": d.price.minor if d.price else None,
-                        "currency": d.price.currency if d.price else None,
-                        "note": None,
-                    }
-                )
-        for table, part in ((tag_table, tags), (delivery_table, deliveries), (event_table, events)):
-            _bulk_insert(session, table, part)
-        done += len(batch)
-        progress("Writing", done, total)
-    return len(new)
-
-
-def _bulk_insert(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows that all name the same columns."""
-    if rows:
-        names = list(rows[0])
-        get = operator.itemgetter(*names)
-        values = [get(row) for row in rows] if len(names) > 1 else [(get(row),) for row in rows]
-        _insert_values(session, table, names, values)
-
-
 def _insert_values(
-    session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    session: Session, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
     """Insert rows of values for ``names``.
 
@@ -655,12 +1114,15 @@ def _insert_values(
         return
     conn = session.connection()
     if conn.dialect.name != "sqlite":
-        session.execute(sa.insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+        conn.execute(sa.insert(table), [dict(zip(names, row, strict=True)) for row in rows])
         return
     converters = [_converter(table.c[name].type, conn.dialect) for name in names]
-    quoted = ", ".join(f'"{name}"' for name in names)
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({", ".join("?" * len(names))})'
+    quoted = ", ".join(_quoted(name) for name in names)
+    sql = f"INSERT INTO {_quoted(table.name)} ({quoted}) VALUES ({', '.join('?' * len(names))})"
     convert = [(i, c) for i, c in enumerate(converters) if c is not _same]
+    if not convert:
+        conn.exec_driver_sql(sql, [tuple(row) for row in rows])
+        return
     params = []
     for row in rows:
         cells = list(row)
@@ -668,6 +1130,9 @@ def _insert_values(
             cells[i] = c(cells[i])
         params.append(tuple(cells))
     conn.exec_driver_sql(sql, params)
+
+
+_CONVERTERS: dict[tuple[type, str], Callable[[Any], Any]] = {}
 
 
 def _converter(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
@@ -684,6 +1149,8 @@ def _converter(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[
             return None
         found = memo.get(value)
         if found is None:
+            if len(memo) > 100_000:
+                memo.clear()
             found = memo[value] = proc(value)
         return found
 
@@ -738,6 +1205,8 @@ def copy_book(source: str, target: str) -> dict[str, int]:
                     raise BadInput(
                         f"{describe(target)} already holds promises or customers; copy into an empty one."
                     )
+            if dst.dialect.name == "sqlite":
+                write.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             for table in tables:
                 order = list(table.primary_key.columns)
                 rows = read.execution_options(yield_per=COPY_CHUNK).execute(sa.select(table).order_by(*order))
