@@ -9,6 +9,7 @@ delivery that decides them: they let SQL answer due/check/stats without loading 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -306,6 +307,18 @@ TALLY_GROUP = sa.Table(
     sa.Column("kind", sa.String(16), primary_key=True),
     *_counts(),
 )
+TALLY_DELTA = sa.Table(
+    "tally_delta",
+    KEPT,
+    sa.Column("customer_id", sa.Integer, nullable=False),
+    sa.Column("staff", sa.String, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    *_counts(),
+)
+"""PostgreSQL only: each write's changes to the kept totals, folded into them when its transaction
+commits (empty otherwise, and always on SQLite). Updating one total row again and again in a transaction
+leaves a chain of row versions that every later update walks: a copy of 40,000 promises took twice as
+long, and it grows with the square of the rows."""
 _TALLY_KEYS = {
     "tally_customer": ("COALESCE({r}.customer_id, 0)",),
     "tally_group": ("COALESCE({r}.staff, '')", "{r}.kind"),
@@ -381,7 +394,8 @@ def recount_sql() -> list[str]:
 
 
 def _sqlite_triggers() -> list[str]:
-    """Row triggers: the old row's counts taken away, the new row's added."""
+    """Row triggers: the old row's counts taken away, the new row's added (a settled promise only;
+    ``UPDATE OF`` the columns the counts depend on)."""
 
     def take(r: str) -> list[str]:
         out = []
@@ -393,16 +407,23 @@ def _sqlite_triggers() -> list[str]:
         return out
 
     def add(r: str) -> list[str]:
-        return [_add_rows(table, "(SELECT 1)", r, grouped=False) + ";" for table in _TALLY_KEYS]
-
-    def trigger(name: str, when: str, cond: str, body: list[str]) -> str:
-        return f"CREATE TRIGGER {name} AFTER {when} ON promise WHEN {cond} BEGIN {' '.join(body)} END"
+        return [_add_rows(table, "(SELECT 1) AS one", r, grouped=False) + ";" for table in _TALLY_KEYS]
 
     return [
-        trigger("tally_insert", "INSERT", settled_sql("NEW"), add("NEW")),
-        trigger("tally_delete", "DELETE", settled_sql("OLD"), take("OLD")),
-        trigger(
-            "tally_update",
+        f"CREATE TRIGGER tally_{op} AFTER {fired_by} ON promise WHEN {when} BEGIN {' '.join(body)} END"
+        for op, fired_by, when, body in _row_triggers(take, add)
+    ]
+
+
+def _row_triggers(
+    take: Callable[[str], list[str]], add: Callable[[str], list[str]]
+) -> list[tuple[str, str, str, list[str]]]:
+    """Each row trigger on ``promise``: its name, event, condition and statements."""
+    return [
+        ("insert", "INSERT", settled_sql("NEW"), add("NEW")),
+        ("delete", "DELETE", settled_sql("OLD"), take("OLD")),
+        (
+            "update",
             f"UPDATE OF {', '.join(_TALLY_INPUTS)}",
             f"{settled_sql('OLD')} OR {settled_sql('NEW')}",
             [*take("OLD"), *add("NEW")],
@@ -411,27 +432,48 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _postgres_triggers() -> list[str]:
-    """Statement triggers over the transition tables: one aggregate per statement, however many rows
-    it wrote (an import's ``COPY``, ``pk db copy``'s batches)."""
-    signed = {
-        "insert": ("(SELECT 1 AS sign, * FROM new_rows)", "REFERENCING NEW TABLE AS new_rows"),
-        "delete": ("(SELECT -1 AS sign, * FROM old_rows)", "REFERENCING OLD TABLE AS old_rows"),
-        "update": (
-            "(SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1 AS sign, * FROM old_rows)",
-            "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        ),
-    }
+    """Row triggers that append each change to ``tally_delta``, and a deferred constraint trigger that
+    folds them into the totals once, at commit (the first of its calls does it; a setting local to the
+    transaction makes the others return at once)."""
+
+    def delta(r: str, sign: str) -> list[str]:
+        names = [c.name for c in TALLY_DELTA.columns]
+        keys = [k.format(r=r) for keys in _TALLY_KEYS.values() for k in keys]
+        counts = [f"{sign}({e})" for e in tally_sql(r).values()]
+        return [
+            f"INSERT INTO tally_delta ({', '.join(names)}) SELECT {', '.join([*keys, *counts])}"
+            f" FROM (SELECT 1) AS one WHERE {settled_sql(r)};"
+        ]
+
     out = []
-    for op, (source, referencing) in signed.items():
-        body = "; ".join(_add_rows(table, f"{source} r", "r", sign="r.sign") for table in _TALLY_KEYS)
+    for op, fired_by, when, body in _row_triggers(lambda r: delta(r, "-"), lambda r: delta(r, "")):
         out.append(
             f"CREATE OR REPLACE FUNCTION pk_tally_{op}() RETURNS trigger LANGUAGE plpgsql AS "
-            f"$$ BEGIN {body}; RETURN NULL; END $$"
+            f"$$ BEGIN {' '.join(body)} RETURN NULL; END $$"
         )
         out.append(
-            f"CREATE TRIGGER tally_{op} AFTER {op.upper()} ON promise {referencing} "
-            f"FOR EACH STATEMENT EXECUTE FUNCTION pk_tally_{op}()"
+            f"CREATE TRIGGER tally_{op} AFTER {fired_by} ON promise FOR EACH ROW WHEN ({when}) "
+            f"EXECUTE FUNCTION pk_tally_{op}()"
         )
+    folds = []
+    for table in _TALLY_KEYS:
+        keys = ", ".join(c.name for c in KEPT.tables[table].primary_key)
+        sums = ", ".join(f"SUM({n})" for n in TALLY_COUNTS)
+        conflict = ", ".join(f"{n} = {table}.{n} + excluded.{n}" for n in TALLY_COUNTS)
+        folds.append(
+            f"INSERT INTO {table} ({keys}, {', '.join(TALLY_COUNTS)}) SELECT {keys}, {sums} FROM tally_delta"
+            f" GROUP BY {keys} ON CONFLICT ({keys}) DO UPDATE SET {conflict};"
+        )
+    out.append(
+        "CREATE OR REPLACE FUNCTION pk_tally_fold() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF current_setting('pk.tally_folded', true) = 'on' THEN RETURN NULL; END IF; "
+        "PERFORM set_config('pk.tally_folded', 'on', true); "
+        f"{' '.join(folds)} DELETE FROM tally_delta; RETURN NULL; END $$"
+    )
+    out.append(
+        "CREATE CONSTRAINT TRIGGER tally_fold AFTER INSERT ON tally_delta DEFERRABLE INITIALLY DEFERRED "
+        "FOR EACH ROW EXECUTE FUNCTION pk_tally_fold()"
+    )
     return out
 
 

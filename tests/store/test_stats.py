@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from promisekeeper import exchange, store
 from promisekeeper.db import Database
 from promisekeeper.errors import PkError
-from promisekeeper.models import TALLY_CUSTOMER, Customer, Promise, SupplyLink, SupplyOrder
+from promisekeeper.models import TALLY_CUSTOMER, TALLY_DELTA, Customer, Promise, SupplyLink, SupplyOrder
 from promisekeeper.money import Money
 from promisekeeper.store.base import sync
 from promisekeeper.views import Kind, State, StatsBy, StatsResult, Status
@@ -380,3 +380,18 @@ def test_an_exported_book_imported_or_copied_has_the_same_kept_totals(
         for other in (imported, Database(copied)):
             kept, counted = both(other, till.clock, by)
             assert kept == counted == figures
+
+
+def test_figures_read_inside_the_writing_transaction_are_exact(db: Database, clock: Clock) -> None:
+    """Before its commit a write's changes to the kept totals may not be folded in yet (PostgreSQL keeps
+    them in ``tally_delta`` until then): read in the same transaction, the figures are still exact."""
+    with db.session() as s:
+        for name in ("Anna", "Ben", None):
+            pid = store.add_promise(s, clock=at(clock, -3), what="Boots", due=day(clock, -2), customer=name)
+            store.deliver(s, clock=at(clock, -1), promise_id=pid)
+        for by in BREAKDOWNS:
+            assert store.stats(s, clock=clock, by=by) == store.stats(s, clock=clock, by=by, kept=False)
+        assert store.stats(s, clock=clock).total.promises == 3
+    with db.session(write=False) as s:
+        assert s.execute(sa.select(sa.func.count()).select_from(TALLY_DELTA)).scalar() == 0
+    check(db, clock)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from promisekeeper.models import (
     TALLY_COUNTS,
     TALLY_CUSTOMER,
+    TALLY_DELTA,
     TALLY_GROUP,
     Customer,
     Promise,
@@ -212,6 +213,12 @@ def _kept_hold(session: Session, now: datetime) -> bool:
     return True
 
 
+def _pending(session: Session) -> bool:
+    """Whether this transaction has written changes not yet folded into the kept totals (PostgreSQL
+    folds ``tally_delta`` at commit; another transaction never sees them)."""
+    return session.execute(sa.select(sa.literal(1)).select_from(TALLY_DELTA).limit(1)).first() is not None
+
+
 def _kept_sums(table: sa.Table) -> list[sa.Label[int]]:
     return [sa.func.coalesce(sa.func.sum(table.c[n]), 0).label(n) for n in TALLY_COUNTS]
 
@@ -362,7 +369,13 @@ def stats(
     history comes from the kept totals; ``kept=False`` counts every promise again instead (the check that
     both agree).
     """
-    if kept and since is None and by not in (StatsBy.week, StatsBy.month) and _kept_hold(session, clock.now):
+    if (
+        kept
+        and since is None
+        and by not in (StatsBy.week, StatsBy.month)
+        and _kept_hold(session, clock.now)
+        and not _pending(session)
+    ):
         total = _kept_grouped(session, clock.now, None).get(None, Tally())
         more = 0
         rows: Iterable[tuple[str, Tally]]
@@ -391,7 +404,7 @@ def customer_rows(session: Session, *, clock: Clock) -> Iterator[tuple[str, Tall
     """Every customer's figures over all time, most promises first, a row at a time (``pk stats --by
     customer --all``, whose JSON streams): the database merges the kept totals with the live rows,
     ranks them and hands them over as it reads them."""
-    if not _kept_hold(session, clock.now):
+    if not _kept_hold(session, clock.now) or _pending(session):
         yield from _counted(session, clock, None, StatsBy.customer)[1]
         return
     kept = TALLY_CUSTOMER

@@ -1,5 +1,6 @@
 """Kept totals: the track record of the settled promises (fulfilled or cancelled) per customer and per
-staff × kind, kept by triggers on ``promise`` on every write, so ``pk stats`` over all time reads a few
+staff × kind, kept by triggers on ``promise`` on every write (on PostgreSQL through ``tally_delta``,
+folded in at commit), so ``pk stats`` over all time reads a few
 rows instead of every promise; and ``ix_promise_closed`` for a period's cancelled promises.
 
 The totals are counted here from the promises already in the book, in the same transaction as the
@@ -45,5 +46,7 @@ def downgrade() -> None:
         if bind.dialect.name == "postgresql":
             bind.exec_driver_sql(f"DROP FUNCTION IF EXISTS pk_{name}()")
     KEPT.drop_all(bind)
+    if bind.dialect.name == "postgresql":
+        bind.exec_driver_sql("DROP FUNCTION IF EXISTS pk_tally_fold()")
     op.drop_index("ix_promise_closed", "promise")
     bind.execute(sa.update(_meta).where(_meta.c.key == "schema_version").values(value="4"))
