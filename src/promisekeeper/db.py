@@ -32,6 +32,7 @@ from promisekeeper.errors import BadInput, NotFound, StorageError
 from promisekeeper.models import SCHEMA_VERSION, Meta
 
 BUSY_TIMEOUT_MS = 15_000
+_META = Meta.__tablename__
 _HELD = ("customer", "promise", "change", "event")  # a book holding a row in any of these is in use
 COMMAND_KEY = "pk_command"  # the session's info key naming the command whose change it writes
 
@@ -147,6 +148,11 @@ def _postgres_begin(conn: Connection, busy_ms: int) -> None:
         conn.exec_driver_sql("SELECT set_config('lock_timeout', %(timeout)s, true)", params)
 
 
+# A command checks the schema version and then runs its one transaction on the same connection: the pool
+# keeps the one connection the process opened (a second is opened only while the first is in use).
+_ONE_CONNECTION: dict[str, Any] = {"poolclass": sa.pool.QueuePool, "pool_size": 1, "max_overflow": 8}
+
+
 def _server_engine(url: sa.URL, busy_ms: int) -> Engine:
     """An engine for a database server; PostgreSQL gets a connect timeout and the write lock."""
     args: dict[str, Any] = {}
@@ -155,7 +161,7 @@ def _server_engine(url: sa.URL, busy_ms: int) -> Engine:
             args["connect_timeout"] = 10
         if "application_name" not in url.query:
             args["application_name"] = "pk"
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=args)
+    engine = sa.create_engine(url, connect_args=args, **_ONE_CONNECTION)
     if engine.dialect.name == "postgresql":
         event.listen(engine, "begin", lambda conn: _postgres_begin(conn, busy_ms))
     return engine
@@ -185,7 +191,7 @@ def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
     if read_only(path) and not os.path.isdir(path):
         engine = sa.create_engine(
             "sqlite://",
-            poolclass=sa.pool.NullPool,
+            **_ONE_CONNECTION,
             creator=lambda: sqlite3.connect(_read_only_uri(path), uri=True, check_same_thread=False),
         )
         event.listen(
@@ -195,7 +201,7 @@ def make_engine(target: str, busy_ms: int = BUSY_TIMEOUT_MS) -> Engine:
         )
     else:
         _prepare_sqlite_file(path)
-        engine = sa.create_engine(f"sqlite:///{path}", poolclass=sa.pool.NullPool)
+        engine = sa.create_engine(f"sqlite:///{path}", **_ONE_CONNECTION)
         event.listen(engine, "connect", lambda dbapi_conn, _record: _sqlite_pragmas(dbapi_conn, busy_ms))
     event.listen(engine, "begin", _sqlite_begin)
     return engine
@@ -299,9 +305,17 @@ def read_version(conn: Connection, target: str | None = None) -> int | None:
     A version that is not a whole number from 1 up was damaged (by hand or by a tool): exit 4, and the
     book is not touched (no upgrade is tried, no backup copy made).
     """
-    if not sa.inspect(conn).has_table(Meta.__tablename__):
-        return None
-    row = conn.execute(sa.select(col(Meta.value)).where(col(Meta.key) == "schema_version")).first()
+    if conn.dialect.name == "sqlite":  # two plain queries: no reflection, no ORM on every command
+        if conn.exec_driver_sql(
+            f"SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '{_META}'"
+        ).first():
+            row = conn.exec_driver_sql(f"SELECT value FROM {_META} WHERE key = 'schema_version'").first()
+        else:
+            row = None
+    elif sa.inspect(conn).has_table(_META):
+        row = conn.execute(sa.select(col(Meta.value)).where(col(Meta.key) == "schema_version")).first()
+    else:
+        row = None
     if row is None:
         return None
     raw = str(row[0]).strip()

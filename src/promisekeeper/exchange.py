@@ -658,11 +658,10 @@ class _RowParser:
         return found
 
     def row(self, line: int, values: dict[str, str]) -> CsvPromise:
+        given = {column: value.strip() for column, value in values.items()}
+
         def cell(column: str) -> str | None:
-            value = values.get(column)
-            if value is None or not value.strip():
-                return None
-            return value.strip()
+            return given.get(column) or None
 
         column = "what"
         try:
@@ -840,6 +839,7 @@ class _JsonReader:
         self._line = 1  # the line of _buf[0]
         self._column = 0  # ... and its column, from 0
         self._decode = json.JSONDecoder().raw_decode
+        self.text = ""  # the last value as it is written in the file
 
     def _more(self) -> bool:
         """Read the next chunk into the window (dropping what was taken); ``False`` at the end."""
@@ -896,6 +896,7 @@ class _JsonReader:
                 ) from None
             if end + _NEAR_END >= len(self._buf) and self._more():
                 continue  # a number or a word may go on in the next chunk
+            self.text = self._buf[self.pos : end]
             self.pos = end
             return found
 
@@ -956,7 +957,7 @@ def _read_json(text: IO[str], name: str, tables: JsonImport, *, tick: _Tick) -> 
                 raise BadInput(f'{name}: "{key}" must be a list of records; nothing was imported.')
             tables.section(key)
             for n, record in enumerate(reader.items(), start=1):
-                tables.record(record)
+                tables.record(record, reader.text)
                 if n % _TICK == 0:
                     tick()
         char = reader.peek()

@@ -10,6 +10,8 @@ nothing. On SQLite the rows go straight to the driver (``executemany``), never t
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +34,7 @@ from promisekeeper.models import (
     Remedy,
     Tag,
     UTCDateTime,
+    recount_sql,
 )
 from promisekeeper.money import Money, currency_code
 from promisekeeper.rules import assess, closes, money_of
@@ -55,6 +58,8 @@ Progress = Callable[[str, int, int], None]
 """``progress(phase, done, total)``: called now and then while an import or export runs."""
 
 BATCH = 2000
+_RECOUNT_AFTER = 10 * BATCH
+_CACHE_KIB = 64 * 1024  # SQLite's page cache while an import writes: its indexes stay in memory
 EXPORT_CHUNK = 2000
 COPY_CHUNK = 5_000
 # Table name -> its key in a JSON export; a table not named here is exported under its own name.
@@ -79,6 +84,7 @@ _RECORD_FIELDS = (
     *("late_seconds", "dev_late", "dev_substituted", "dev_price", "dev_short", "dev_excess"),
     *("handover", "ready_at", "deposit_minor", "deposit_currency"),
 )
+_RECORD = operator.itemgetter(*_RECORD_FIELDS)
 # The outcome columns that the rules decide (``outcome_columns``), with ``closed_at``: what an import
 # recomputes rather than trusts.
 _JUDGED = (
@@ -118,6 +124,11 @@ def _is_sqlite(session: Session) -> bool:
 def _driver(session: Session) -> Any:
     """The DB-API connection under the session's transaction (SQLite's ``sqlite3.Connection``)."""
     return session.connection().connection.driver_connection
+
+
+def _roomy(session: Session) -> None:
+    """A page cache large enough to keep the indexes that a bulk write changes in memory (SQLite)."""
+    session.execute(sa.text(f"PRAGMA cache_size = -{_CACHE_KIB}"))
 
 
 def _quoted(name: str) -> str:
@@ -449,9 +460,42 @@ class _Ids:
         return value in self._more
 
 
+class KeptPause:
+    """The kept totals' row triggers (``models.KEPT``) set aside on SQLite while an import writes many
+    promises, and the totals counted again from the whole book when it is done (``models.recount_sql``):
+    the same totals, without two upserts per row. Inside the import's transaction: if it fails, the
+    triggers are back as they were. Elsewhere (PostgreSQL folds a transaction's changes once) nothing."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._saved: list[tuple[str, str]] = []
+        if _is_sqlite(session):
+            conn = session.connection()
+            found = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'promise' "
+                "AND name LIKE 'tally%'"
+            )
+            self._saved = [(name, sql) for name, sql in found]
+            for name, _sql in self._saved:
+                conn.exec_driver_sql(f"DROP TRIGGER {_quoted(name)}")
+
+    def resume(self) -> None:
+        if not self._saved:
+            return
+        conn = self._session.connection()
+        for statement in recount_sql():
+            conn.exec_driver_sql(statement)
+        for _name, sql in self._saved:
+            conn.exec_driver_sql(sql)
+        self._saved = []
+
+
 # --- import: a JSON export, streamed --------------------------------------------------------------------
 
 _DEEPEST = 16  # an event's fields are flat, with a list or object or two: deeper is no pk export
+# What no text in a record can hold: a control character or bidi override, written as it is or escaped.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_ESCAPED_CONTROL = re.compile(r"\\(?:[bfnrt]|u(?:00[01]|007[fF]|00[89]|202[a-eA-E]|206[6-9]))")
 _TEXT, _MOMENT, _BOOL, _INT, _DOC = range(5)
 
 
@@ -528,10 +572,13 @@ class _Columns:
             for fk in c.foreign_keys
         ]
 
-    def row(self, record: Any, where: str) -> list[Any]:
+    def row(self, record: Any, where: str, *, clean: bool = False, flat: bool = False) -> list[Any]:
         """One record checked against the columns: known fields only, each of the column's type; its values
         in column order (moments as aware UTC datetimes). A field that is missing takes the column's
-        default (a file of an older schema); one that is ``null`` must be allowed to be."""
+        default (a file of an older schema); one that is ``null`` must be allowed to be. ``clean``: the
+        record's text in the file holds no control character or bidi override, raw or escaped, so none
+        of its texts does; ``flat``: it holds no object or list but those of the columns, so it is not
+        nested too deep."""
         if not isinstance(record, dict):
             raise BadInput(f"{where} is not a record; nothing was imported.")
         if not self.allowed.issuperset(record):
@@ -552,7 +599,7 @@ class _Columns:
                     raise BadInput(f'{where} has no "{name}"; nothing was imported.')
             if kind == _TEXT:
                 if isinstance(value, str):
-                    if unsafe_character(value, multiline=name == "note") is not None:
+                    if not clean and unsafe_character(value, multiline=name == "note") is not None:
                         _check_text(value, f'{where}: "{name}"', multiline=name == "note")
                     row.append(value)
                     continue
@@ -574,7 +621,8 @@ class _Columns:
                     row.append(value)
                     continue
             elif isinstance(value, dict):
-                _check_fields(value, f'{where}: "{name}"')
+                if not clean or not flat:
+                    _check_fields(value, f'{where}: "{name}"')
                 row.append(value)
                 continue
             raise BadInput(
@@ -600,10 +648,10 @@ def _check_promise(row: dict[str, Any], where: str) -> None:
                 raise BadInput(f'{where}: unknown currency "{code}"; nothing was imported.') from None
 
 
-def _json_tags(tags: Any, where: str) -> list[str]:
+def _json_tags(tags: Any, where: str, *, clean: bool = False) -> list[str]:
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise BadInput(f'{where}: "tags" must be a list of words; nothing was imported.')
-    for tag in tags:
+    for tag in tags if not clean else ():
         _check_text(tag, f'{where}: a tag "{visible(tag)}"')
     return list(dict.fromkeys(t.strip() for t in tags))
 
@@ -649,11 +697,14 @@ class JsonImport:
         self._delivered = _Ids()  # the promises that the file's deliveries name
         self._remedies = _Ids()  # ... and its remedies
         self._written: list[sa.Table] = []
+        self._kept: KeptPause | None = None
         if self.write:
             assert session is not None
             require_empty(session, source)
             if _is_sqlite(session):
                 session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
+                _roomy(session)
+            self._kept = KeptPause(session)
         elif session is not None:
             require_empty(session, source)
 
@@ -677,14 +728,16 @@ class JsonImport:
             self._ids[self._columns.table.name] = _Ids()
         self._keys = set()
 
-    def record(self, record: Any) -> None:
-        """The next record of the current section."""
+    def record(self, record: Any, text: str | None = None) -> None:
+        """The next record of the current section (``text``: as it is written in the file)."""
         cols = self._columns
         assert cols is not None
         i = self._index
         self._index += 1
         where = f"{self.name}: {cols.key}[{i}]"
-        row = cols.row(record, where)
+        clean = text is not None and _CONTROL.search(text) is None and _ESCAPED_CONTROL.search(text) is None
+        flat = text is not None and text.count("{") + text.count("[") <= 2
+        row = cols.row(record, where, clean=clean, flat=flat)
         table = cols.table.name
         if cols.int_pk:
             ident = row[0] if cols.pk[0] == cols.names[0] else row[cols.names.index(cols.pk[0])]
@@ -711,7 +764,7 @@ class JsonImport:
                 "nothing was imported."
             )
         if table == Promise.__tablename__:
-            self._promise(dict(zip(cols.names, row, strict=True)), record, i, where)
+            self._promise(dict(zip(cols.names, row, strict=True)), record, i, where, clean=clean)
         elif table == Delivery.__tablename__:
             self.counts.deliveries += 1
             self._delivered.add(row[cols.names.index("promise_id")])
@@ -724,11 +777,11 @@ class JsonImport:
             if len(self._buffer) >= 10 * BATCH:
                 self._flush()
 
-    def _promise(self, p: dict[str, Any], record: dict[str, Any], i: int, where: str) -> None:
+    def _promise(self, p: dict[str, Any], record: dict[str, Any], i: int, where: str, *, clean: bool) -> None:
         _check_promise(p, where)
         self.counts.promises += 1
         pid = p["id"]
-        tags = _json_tags(record.get("tags", []), where)
+        tags = _json_tags(record.get("tags", []), where, clean=clean)
         if self.write:
             self._tags.extend((pid, tag) for tag in tags)
         named = f"{self.name}: promises[{i}] (#{pid})"
@@ -814,6 +867,8 @@ class JsonImport:
             assert self.session is not None
             try:
                 rejudge(self.session, clock=self.clock, progress=progress)
+                if self._kept is not None:
+                    self._kept.resume()
                 _reset_sequences(self.session, self._written)
                 self.session.flush()
             except IntegrityError as exc:
@@ -968,7 +1023,7 @@ def prepare_csv_row(r: CsvPromise, clock: Clock) -> None:
         "deposit_minor": r.deposit.minor if r.deposit else None,
         "deposit_currency": r.deposit.currency if r.deposit else None,
     }
-    r.record = tuple(record[name] for name in _RECORD_FIELDS)
+    r.record = _RECORD(record)
 
 
 class CsvImport:
@@ -987,6 +1042,9 @@ class CsvImport:
         self._customers: dict[str, int | None] = {}  # name key -> id (None: not in the book, not writing)
         self._batch: list[CsvPromise] = []
         self._change: int | None = None
+        self._kept: KeptPause | None = None
+        if self.write and session is not None and _is_sqlite(session):
+            _roomy(session)
 
     def add(self, row: CsvPromise) -> None:
         prepare_csv_row(row, self.clock)
@@ -996,6 +1054,8 @@ class CsvImport:
 
     def finish(self) -> ImportCounts:
         self._flush()
+        if self._kept is not None:
+            self._kept.resume()
         return self.counts
 
     def _flush(self) -> None:
@@ -1009,6 +1069,10 @@ class CsvImport:
         try:
             self._find_customers(batch)
             if self.write:
+                if self._kept is None and self.counts.promises > _RECOUNT_AFTER:
+                    # Past this many rows the totals are counted once at the end (a pass over the book)
+                    # rather than by the triggers row by row.
+                    self._kept = KeptPause(self.session)
                 self._write(batch)
         except IntegrityError as exc:
             raise _does_not_fit(self.source, exc) from None
@@ -1055,7 +1119,8 @@ class CsvImport:
         events: list[tuple[Any, ...]] = []
         imported, source, change = str(EventKind.imported), self.source, self._change
         for pid, (customer_id, *_rest), r in zip(ids, promises, batch, strict=True):
-            tags.extend((pid, t) for t in r.tags)
+            if r.tags:
+                tags.extend((pid, t) for t in r.tags)
             events.append((change, pid, customer_id, now, imported, {"source": source, "line": r.line}))
             d = r.delivery
             if d is not None:
@@ -1138,10 +1203,12 @@ _CONVERTERS: dict[tuple[type, str], Callable[[Any], Any]] = {}
 def _converter(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[[Any], Any]:
     """The column type's bind processor; for moments, remembered per value (dates repeat a lot)."""
     proc = kind.dialect_impl(dialect).bind_processor(dialect)
-    if proc is None:
-        return _same
+    if proc is None or (isinstance(kind, sa.Boolean) and dialect.name == "sqlite"):
+        return _same  # the driver stores a bool as SQLAlchemy's processor would: 1 or 0
     if not isinstance(kind, UTCDateTime):
         return lambda value: None if value is None else proc(value)
+    if dialect.name == "sqlite":
+        return _sqlite_moment
     memo: dict[datetime, Any] = {}
 
     def convert(value: datetime | None) -> Any:
@@ -1155,6 +1222,16 @@ def _converter(kind: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[
         return found
 
     return convert
+
+
+def _sqlite_moment(value: datetime | None) -> str | None:
+    """A moment as ``UTCDateTime`` stores it on SQLite (naive UTC, always with microseconds:
+    ``2026-11-23 08:00:00.000000``), written by ``datetime.isoformat`` instead of SQLAlchemy's formatter."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime reached the database layer")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _same(value: Any) -> Any:
