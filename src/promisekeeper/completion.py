@@ -27,15 +27,25 @@ LIMIT = 200
 
 
 def main() -> None:
-    """The ``pk`` console script: a Tab is answered here; everything else goes to the command line."""
+    """The ``pk`` console script: a Tab, ``--version`` and a ``--help`` seen before are answered here;
+    everything else goes to the command line."""
     if os.environ.get("_PK_COMPLETE"):
         code = answer(os.environ)
         if code is not None:
             sys.stdout.flush()
             sys.exit(code)
+    args = sys.argv[1:]
+    if args == ["--version"]:
+        from promisekeeper import __version__
+
+        sys.stdout.write(f"pk {__version__}\n")
+        sys.exit(0)
+    kept = help_cache(args, os.environ)
+    if kept is not None and kept.answer():
+        sys.exit(0)
     from promisekeeper.cli import main as cli_main
 
-    cli_main()
+    cli_main(kept)
 
 
 def answer(environ: Mapping[str, str]) -> int | None:
@@ -284,19 +294,111 @@ def _fingerprint(package: Path, version: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def _keep(cache: Path, text: str) -> None:
-    """Write the tree for the next Tab (atomically), and drop the trees of earlier versions; a cache that
-    cannot be written only costs speed."""
+def _keep(cache: Path, text: str, kind: str = "completion-*.json") -> None:
+    """Write the tree for the next Tab (or a help, ``kind``) atomically, and drop those of earlier versions
+    of pk's code; a cache that cannot be written only costs speed."""
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         temporary = cache.with_name(f".{cache.name}.{os.getpid()}")
         temporary.write_text(text, encoding="utf-8")
         os.replace(temporary, cache)
-        for old in cache.parent.glob("completion-*.json"):
-            if old != cache:
+        current = cache.name.split("-")[1]  # the fingerprint of this code
+        for old in cache.parent.glob(kind):
+            other_code = old.name.split("-")[1] != current
+            if old != cache and (other_code or kind.startswith("completion")):
                 old.unlink(missing_ok=True)
     except OSError:
         pass
+
+
+# --- --help, kept in the cache --------------------------------------------------------------------
+
+# What the help's layout depends on besides pk's code: the variables Rich and Typer read.
+_HELP_ENVIRON = (
+    *("COLUMNS", "LINES", "TERM", "COLORTERM", "NO_COLOR", "FORCE_COLOR", "PY_COLORS", "TTY_COMPATIBLE"),
+    *("TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JUPYTER_LINES", "TERMINAL_WIDTH", "GITHUB_ACTIONS"),
+    *("_TYPER_FORCE_DISABLE_TERMINAL", "TYPER_USE_RICH", "XDG_CONFIG_HOME", "XDG_DATA_HOME"),
+)
+
+
+class HelpCache:
+    """The help of ``pk [COMMAND…] --help`` as pk printed it before, in this terminal, for this code.
+
+    Rich help imports Rich's Markdown, Syntax and Traceback machinery and every command's parameters:
+    three times ``import typer, rich``. The text it printed is kept in the user's cache under a key of
+    pk's code (``_fingerprint``), Typer's and Rich's, the words asked, and everything the layout depends
+    on (width, colour, the variables Rich and Typer read); the next time it is printed from there.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def answer(self) -> bool:
+        """Print the kept help; ``False`` when there is none yet."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return False
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+
+    def keep(self, text: str) -> None:
+        _keep(self.path, text, "help-*.txt")
+
+
+def help_cache(args: Sequence[str], environ: Mapping[str, str]) -> HelpCache | None:
+    """Where the help that ``args`` ask for is kept; ``None`` when they ask for something else."""
+    words = args[:-1]
+    if not args or args[-1] != "--help" or len(args) > 4 or not all(_is_word(w) for w in words):
+        return None
+    import hashlib
+    import json
+
+    import promisekeeper
+
+    try:
+        tty = sys.stdout.isatty()
+        size = next((tuple(os.get_terminal_size(fd)) for fd in (1, 0, 2) if _sized(fd)), None)
+        encoding = sys.stdout.encoding
+    except (AttributeError, ValueError, OSError):
+        return None
+    layout = [
+        args,
+        os.path.basename(sys.argv[0]),
+        tty,
+        size,
+        encoding,
+        {k: v for k, v in environ.items() if k in _HELP_ENVIRON or k.startswith("PK_")},
+        [_stamp(name) for name in ("typer", "rich", "click")],
+    ]
+    key = hashlib.sha1(json.dumps(layout).encode(), usedforsecurity=False).hexdigest()[:16]
+    code = _fingerprint(Path(promisekeeper.__file__).parent, promisekeeper.__version__)
+    return HelpCache(_cache_dir(environ) / f"help-{code}-{key}.txt")
+
+
+def _is_word(text: str) -> bool:
+    """A command's name as pk spells them: lower-case letters and hyphens."""
+    return text[:1].isalpha() and text.replace("-", "").isalpha() and text.isascii() and text.islower()
+
+
+def _sized(fd: int) -> bool:
+    try:
+        os.get_terminal_size(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _stamp(module: str) -> str:
+    """Where a library is and when it was installed (a new version prints another help)."""
+    from importlib.util import find_spec
+
+    spec = find_spec(module)
+    origin = spec.origin if spec is not None else None
+    if origin is None:
+        return module
+    return f"{origin}:{os.stat(origin).st_mtime_ns}"
 
 
 # --- ids and names from the book ------------------------------------------------------------------

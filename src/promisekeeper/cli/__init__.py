@@ -16,6 +16,7 @@ from typer.exceptions import TyperException
 
 from promisekeeper import __version__
 from promisekeeper.cli.common import State
+from promisekeeper.completion import HelpCache
 from promisekeeper.config import debug_enabled
 from promisekeeper.errors import BadInput, PkError
 
@@ -142,9 +143,82 @@ def root(
     ctx.obj = State(db_option=db)
 
 
-def main() -> None:
-    """Entry point of the ``pk`` console script."""
-    app()
+def main(kept_help: HelpCache | None = None) -> None:
+    """Entry point of the ``pk`` console script; ``kept_help``: keep the help this run prints there."""
+    only(app, sys.argv[1:])
+    if kept_help is None:
+        app()
+        return
+    seen = _Copying(sys.stdout)
+    sys.stdout = seen
+    try:
+        app()
+    except SystemExit as done:
+        if done.code in (0, None) and seen.text:
+            kept_help.keep("".join(seen.text))
+        raise
+    finally:
+        sys.stdout = seen.out
+
+
+class _Copying:
+    """Standard output, and a copy of all that is written to it."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.text: list[str] = []
+
+    def write(self, text: str) -> int:
+        written = int(self.out.write(text))  # bytes are refused here, as by standard output (Click tries)
+        self.text.append(text)
+        return written
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)
+
+
+# The root's options that take a value: the word after them names no command.
+_ROOT_VALUES = frozenset({"--db"})
+
+
+def only(typer_app: typer.Typer, args: Sequence[str]) -> None:
+    """Keep on ``typer_app`` only the command (or group, and in it the command) that ``args`` name.
+
+    Typer turns every registered command into a Click command, reading each one's parameters, before it
+    runs any: a tenth of a short command's time. A run needs only its own. Without a command word (``pk
+    --help``), or with one that names none (a typo: Click's message suggests the near ones), all stay.
+    For ``main`` only: it changes the app for the rest of the process.
+    """
+    from typer.main import get_command_name, solve_typer_info_defaults
+
+    word = None
+    rest: Sequence[str] = ()
+    skip = False
+    for n, arg in enumerate(args):
+        if skip:
+            skip = False
+        elif arg == "--":
+            return
+        elif arg.startswith("-"):
+            skip = arg in _ROOT_VALUES and typer_app is app
+        else:
+            word, rest = arg, args[n + 1 :]
+            break
+    if word is None:
+        return
+    commands = [
+        c
+        for c in typer_app.registered_commands
+        if c.callback is not None and (c.name or get_command_name(c.callback.__name__)) == word
+    ]
+    groups = [g for g in typer_app.registered_groups if solve_typer_info_defaults(g).name == word]
+    if not commands and not groups:
+        return
+    typer_app.registered_commands = commands
+    typer_app.registered_groups = groups
+    for group in groups:
+        if group.typer_instance is not None and rest and not rest[0].startswith("-"):
+            only(group.typer_instance, rest)
 
 
 # The command modules register themselves on ``app``.
