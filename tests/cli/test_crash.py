@@ -197,13 +197,13 @@ def test_a_malformed_database_url_is_one_sentence_naming_it(tmp_path: Path, url:
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 400 KB tmpfs for this test (a new book and its WAL fit, little more); root only, unmounted after."""
+    """A 1 MB tmpfs for this test (a new book and its WAL fit, little more); root only, unmounted after."""
     folder = tmp_path / "disk"
     folder.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root")
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=400k,mode=0755", "tmpfs", str(folder)],
+        ["mount", "-t", "tmpfs", "-o", "size=1024k,mode=0755", "tmpfs", str(folder)],
         capture_output=True,
         check=False,
     )
@@ -230,7 +230,7 @@ def fill(folder: Path) -> None:
 def test_an_export_onto_a_full_disk_says_so_and_leaves_the_old_file(tmp_path: Path, small_disk: Path) -> None:
     shop(tmp_path)
     with sqlite3.connect(tmp_path / "p.db") as conn:  # an export (and a backup) larger than the disk
-        conn.execute("UPDATE promise SET note = ?", ("n" * 800_000,))
+        conn.execute("UPDATE promise SET note = ?", ("n" * 2_000_000,))
     conn.close()
     old = small_disk / "out.json"
     old.write_text("yesterday's export")
