@@ -50,3 +50,19 @@ def test_an_everyday_command_opens_the_book_once(
     result = runner.invoke(app, list(args), env=env)
     assert result.exit_code == 0, result.output
     assert len(connections) == 1
+
+
+def test_one_process_may_run_several_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``main`` builds only the command it is asked for, and gives the app back whole afterwards: a till
+    that runs pk's ``main`` for one command after another (tests/test_postgres.py) gets each of them."""
+    from promisekeeper.cli import main
+
+    monkeypatch.setenv("PK_DB", str(tmp_path / "p.db"))
+    monkeypatch.setenv("PK_CONFIG", str(tmp_path / "none.toml"))
+    for args in (["promise", "add", "Boots", "-d", "tue"], ["deliver", "1"], ["due", "--json"]):
+        monkeypatch.setattr("sys.argv", ["pk", *args])
+        with pytest.raises(SystemExit) as done:
+            main()
+        assert done.value.code == 0, capsys.readouterr().err

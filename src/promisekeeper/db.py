@@ -520,6 +520,12 @@ class Database:
         self._engine = engine
         return result
 
+    def close(self) -> None:
+        """Close the connections the engines keep (the next use opens them again)."""
+        for engine in (self._engine, self._empty):
+            if engine is not None:
+                engine.dispose()
+
     def discard(self) -> None:
         """Remove the SQLite book that this process started for a change that then failed (an import of a
         bad file into a new book): a failed command leaves no new book behind. Kept if it holds anything

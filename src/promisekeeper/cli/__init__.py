@@ -7,7 +7,8 @@ calls the store inside ``state.db.session()`` and hands the result to ``render``
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -141,24 +142,25 @@ def root(
 ) -> None:
     """Keep every promise made to a customer: what, how many, for what price, by when."""
     ctx.obj = State(db_option=db)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main(kept_help: HelpCache | None = None) -> None:
     """Entry point of the ``pk`` console script; ``kept_help``: keep the help this run prints there."""
-    only(app, sys.argv[1:])
-    if kept_help is None:
-        app()
-        return
-    seen = _Copying(sys.stdout)
-    sys.stdout = seen
-    try:
-        app()
-    except SystemExit as done:
-        if done.code in (0, None) and seen.text:
-            kept_help.keep("".join(seen.text))
-        raise
-    finally:
-        sys.stdout = seen.out
+    with only(app, sys.argv[1:]):
+        if kept_help is None:
+            app()
+            return
+        seen = _Copying(sys.stdout)
+        sys.stdout = seen
+        try:
+            app()
+        except SystemExit as done:
+            if done.code in (0, None) and seen.text:
+                kept_help.keep("".join(seen.text))
+            raise
+        finally:
+            sys.stdout = seen.out
 
 
 class _Copying:
@@ -181,13 +183,14 @@ class _Copying:
 _ROOT_VALUES = frozenset({"--db"})
 
 
-def only(typer_app: typer.Typer, args: Sequence[str]) -> None:
-    """Keep on ``typer_app`` only the command (or group, and in it the command) that ``args`` name.
+@contextmanager
+def only(typer_app: typer.Typer, args: Sequence[str]) -> Iterator[None]:
+    """While it lasts, ``typer_app`` has only the command (or group, and in it the command) that ``args``
+    name.
 
     Typer turns every registered command into a Click command, reading each one's parameters, before it
     runs any: a tenth of a short command's time. A run needs only its own. Without a command word (``pk
     --help``), or with one that names none (a typo: Click's message suggests the near ones), all stay.
-    For ``main`` only: it changes the app for the rest of the process.
     """
     from typer.main import get_command_name, solve_typer_info_defaults
 
@@ -198,14 +201,12 @@ def only(typer_app: typer.Typer, args: Sequence[str]) -> None:
         if skip:
             skip = False
         elif arg == "--":
-            return
+            break
         elif arg.startswith("-"):
             skip = arg in _ROOT_VALUES and typer_app is app
         else:
             word, rest = arg, args[n + 1 :]
             break
-    if word is None:
-        return
     commands = [
         c
         for c in typer_app.registered_commands
@@ -213,12 +214,19 @@ def only(typer_app: typer.Typer, args: Sequence[str]) -> None:
     ]
     groups = [g for g in typer_app.registered_groups if solve_typer_info_defaults(g).name == word]
     if not commands and not groups:
+        yield
         return
-    typer_app.registered_commands = commands
-    typer_app.registered_groups = groups
-    for group in groups:
-        if group.typer_instance is not None and rest and not rest[0].startswith("-"):
-            only(group.typer_instance, rest)
+    kept = typer_app.registered_commands, typer_app.registered_groups
+    typer_app.registered_commands, typer_app.registered_groups = commands, groups
+    try:
+        inner = groups[0].typer_instance if groups and rest and not rest[0].startswith("-") else None
+        if inner is not None:
+            with only(inner, rest):
+                yield
+        else:
+            yield
+    finally:
+        typer_app.registered_commands, typer_app.registered_groups = kept
 
 
 # The command modules register themselves on ``app``.

@@ -90,6 +90,11 @@ class State:
             self._db = Database(s.db, busy_ms=s.busy_timeout_ms, tz=s.timezone, now=lambda: self.clock.now)
         return self._db
 
+    def close(self) -> None:
+        """Give back the run's database connection (a process may run many commands: a till, a test)."""
+        if self._db is not None:
+            self._db.close()
+
     @contextmanager
     def session(self, *, write: bool = True, require: bool = False) -> Iterator[Session]:
         """The command's one transaction; its writes are one change, named after the command.

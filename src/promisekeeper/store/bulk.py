@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,7 +60,7 @@ Progress = Callable[[str, int, int], None]
 
 BATCH = 2000
 _RECOUNT_AFTER = 10 * BATCH
-_CACHE_KIB = 64 * 1024  # SQLite's page cache while an import writes: its indexes stay in memory
+_CACHE_KIB = 16 * 1024  # SQLite's page cache while an import writes: more of its indexes in memory
 EXPORT_CHUNK = 2000
 COPY_CHUNK = 5_000
 # Table name -> its key in a JSON export; a table not named here is exported under its own name.
@@ -691,8 +692,10 @@ class JsonImport:
         self._buffer: list[list[Any]] = []
         self._tags: list[tuple[int, str]] = []
         self._pending: list[tuple[int, str, int, str]] = []  # a reference to a later row of the same table
-        self._fulfilled: list[tuple[int, int]] = []
-        self._remedied: list[tuple[int, int]] = []
+        # The promises that say they were fulfilled (or remedied): their place in the file and their id,
+        # 16 bytes each, checked against the deliveries (remedies) when they have all been read.
+        self._fulfilled = (array("q"), array("q"))
+        self._remedied = (array("q"), array("q"))
         self._parents: dict[int, tuple[int, int | None]] = {}
         self._delivered = _Ids()  # the promises that the file's deliveries name
         self._remedies = _Ids()  # ... and its remedies
@@ -786,13 +789,15 @@ class JsonImport:
             self._tags.extend((pid, tag) for tag in tags)
         named = f"{self.name}: promises[{i}] (#{pid})"
         if p["state"] == State.fulfilled:
-            self._fulfilled.append((i, pid))
+            self._fulfilled[0].append(i)
+            self._fulfilled[1].append(pid)
         if p["state"] == State.cancelled and p["closed_at"] is None:
             raise BadInput(
                 f'{named} says it was cancelled, but not when ("closed_at"); nothing was imported.'
             )
         if p["remedied"]:
-            self._remedied.append((i, pid))
+            self._remedied[0].append(i)
+            self._remedied[1].append(pid)
         if p["parent_id"] is not None:
             self._parents[pid] = (i, p["parent_id"])
 
@@ -851,13 +856,13 @@ class JsonImport:
     def finish(self, progress: Progress | None = None) -> ImportCounts:
         """After the last record: the derived fields checked against the file, the outcomes judged again."""
         self._end_section()
-        for i, pid in self._fulfilled:
+        for i, pid in zip(*self._fulfilled, strict=True):
             if pid not in self._delivered:
                 raise BadInput(
                     f"{self.name}: promises[{i}] (#{pid}) says it was fulfilled, but the file holds no "
                     "delivery for it; nothing was imported."
                 )
-        for i, pid in self._remedied:
+        for i, pid in zip(*self._remedied, strict=True):
             if pid not in self._remedies:
                 raise BadInput(
                     f"{self.name}: promises[{i}] (#{pid}) says it was remedied, but the file holds no remedy "
