@@ -25,7 +25,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,7 @@ from promisekeeper.money import Money
 from promisekeeper.rules import assess, moment_data, outcome_data, terms_data
 from promisekeeper.store import customer_key
 from promisekeeper.store.base import outcome_columns
+from promisekeeper.store.bulk import KeptPause
 from promisekeeper.views import Fulfilment, Outcome, Terms
 from promisekeeper.when import end_of_day
 
@@ -590,22 +591,23 @@ def insert_rows(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})"
 
     # A column the generator does not fill takes its schema default (a customer's consent is "none").
-    defaults = {c.name: _default(c) for c in table.columns}
-
-    def cell(row: dict[str, Any], name: str) -> Any:
-        if name in moments:
-            return moment(row.get(name))
-        if name in documents:
-            return json.dumps(row.get(name))
-        return row.get(name, defaults[name])
-
-    data = [tuple(cell(r, n) for n in names) for r in rows]
+    pairs = [(c.name, _default(c)) for c in table.columns]
+    convert: list[tuple[int, Callable[[Any], Any]]] = [
+        (i, moment) for i, n in enumerate(names) if n in moments
+    ]
+    convert += [(i, json.dumps) for i, n in enumerate(names) if n in documents]
+    data = []
+    for r in rows:
+        cells = [r.get(n, d) for n, d in pairs]
+        for i, f in convert:
+            cells[i] = f(cells[i])
+        data.append(tuple(cells))
     conn.exec_driver_sql(sql, data)
 
 
 def _default(column: sa.Column[Any]) -> Any:
     default = column.default
-    return default.arg if default is not None and default.is_scalar else None
+    return getattr(default, "arg", None) if default is not None and default.is_scalar else None
 
 
 def generate(n: int, target: str, now: datetime, seed: int) -> dict[str, int]:
@@ -617,6 +619,7 @@ def generate(n: int, target: str, now: datetime, seed: int) -> dict[str, int]:
             raise SystemExit(f"{target} already holds promises; give a new file or an empty database.")
     fates = gen.fates()
     with engine.begin() as conn:
+        kept = KeptPause(conn)  # the kept totals counted once at the end, as a bulk import counts them
         write_customers(conn, gen.customer_rows())
         book, h = Book(), 0
         for pid, plan in enumerate(gen.plans(), start=1):
@@ -631,6 +634,7 @@ def generate(n: int, target: str, now: datetime, seed: int) -> dict[str, int]:
                 print(f"\r{pid:>10,} promises", end="", file=sys.stderr, flush=True)
         write(conn, book)
         removed = reopen(conn, UNREMEDIED)
+        kept.resume()
         print(file=sys.stderr)
         if engine.dialect.name == "postgresql":
             for table in ("customer", "promise", "delivery", "change", "event", "remedy"):

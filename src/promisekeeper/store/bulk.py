@@ -467,11 +467,10 @@ class KeptPause:
     the same totals, without two upserts per row. Inside the import's transaction: if it fails, the
     triggers are back as they were. Elsewhere (PostgreSQL folds a transaction's changes once) nothing."""
 
-    def __init__(self, session: Session) -> None:
-        self._session = session
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
         self._saved: list[tuple[str, str]] = []
-        if _is_sqlite(session):
-            conn = session.connection()
+        if conn.dialect.name == "sqlite":
             found = conn.exec_driver_sql(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'promise' "
                 "AND name LIKE 'tally%'"
@@ -483,11 +482,10 @@ class KeptPause:
     def resume(self) -> None:
         if not self._saved:
             return
-        conn = self._session.connection()
         for statement in recount_sql():
-            conn.exec_driver_sql(statement)
+            self._conn.exec_driver_sql(statement)
         for _name, sql in self._saved:
-            conn.exec_driver_sql(sql)
+            self._conn.exec_driver_sql(sql)
         self._saved = []
 
 
@@ -707,7 +705,7 @@ class JsonImport:
             if _is_sqlite(session):
                 session.execute(sa.text("PRAGMA defer_foreign_keys = ON"))
                 _roomy(session)
-            self._kept = KeptPause(session)
+            self._kept = KeptPause(session.connection())
         elif session is not None:
             require_empty(session, source)
 
@@ -1077,7 +1075,7 @@ class CsvImport:
                 if self._kept is None and self.counts.promises > _RECOUNT_AFTER:
                     # Past this many rows the totals are counted once at the end (a pass over the book)
                     # rather than by the triggers row by row.
-                    self._kept = KeptPause(self.session)
+                    self._kept = KeptPause(self.session.connection())
                 self._write(batch)
         except IntegrityError as exc:
             raise _does_not_fit(self.source, exc) from None
